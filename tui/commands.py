@@ -1,0 +1,243 @@
+"""What each ``hubtop`` subcommand does. Imported lazily by :mod:`tui.cli`; only :func:`tui` and :func:`demo`
+import Textual."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from datetime import datetime
+
+from .config import Settings
+from .hub.errors import HubError
+
+EXIT_UNKNOWN = 3
+
+
+def _err(message: str) -> None:
+    print(f"hubtop: {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------- status
+
+
+async def collect_status(settings: Settings, wait: float = 0.0):
+    """Connect, take the snapshot and the confirmation, follow the stream ``wait`` seconds.
+    Returns ``(feed, client_id, subscriptions)``; raises HubError when the first connect fails."""
+    from .cluster import Cluster
+    from .feed import Feed
+    from .hub.client import HubClient
+
+    feed = Feed(Cluster(settings.server_hostname), settings.journal_size)
+    client = HubClient(settings, feed, fail_fast=True)
+    task = asyncio.create_task(client.run())
+    connected = asyncio.create_task(client.wait_connected())
+    try:
+        await asyncio.wait({task, connected}, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()  # raises the HubError of the first connect
+            raise HubError("the connection ended before the server confirmed it", "protocol")
+        client_id, subs = client.client_id, client.subscriptions
+        if wait > 0:
+            await asyncio.wait({task}, timeout=wait)
+            if task.done():
+                task.result()
+            client_id, subs = client.client_id or client_id, client.subscriptions or subs
+        return feed, client_id, subs, client
+    finally:
+        connected.cancel()
+        await client.aclose()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, HubError):
+            await task
+
+
+def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> int:
+    from . import render
+
+    try:
+        feed, client_id, subs, client = asyncio.run(collect_status(settings, wait))
+    except HubError as err:
+        _err(str(err))
+        return EXIT_UNKNOWN
+    last = feed.status
+    if last is not None and last.state == "auth_failed":
+        _err(last.text)
+        return EXIT_UNKNOWN
+    code = render.exit_code(feed.cluster)
+    if as_json:
+        doc = render.status_json(feed.cluster, feed.journal, url=settings.display_url, client_id=client_id,
+                                 subscriptions=subs)
+        print(json.dumps(doc, indent=2))
+    else:
+        print(render.summary_line(feed.cluster, code))
+        print(f"server {settings.display_url}  client {client_id or '?'}  channels {', '.join(subs) or '?'}")
+        print()
+        print(render.status_table(feed.cluster))
+        c = feed.journal.counters()
+        print()
+        print(f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}")
+    return code
+
+
+# ---------------------------------------------------------------------------- tail
+
+
+class _TailSink:
+    """Writes every event as one JSON line; notes go to stderr. Flushes once per burst."""
+
+    def __init__(self, client, count: int | None, out, loop: asyncio.AbstractEventLoop) -> None:
+        from .hub.client import Status
+        from .hub.parse import Event, Malformed, Note
+        from .render import json_line
+
+        self._Event, self._Malformed, self._Note, self._Status = Event, Malformed, Note, Status
+        self._json_line = json_line
+        self.client = client
+        self.count = count
+        self.out = out
+        self.loop = loop
+        self.written = 0
+        self.down_since: float | None = None
+        self.broken = False
+        self._flush_pending = False
+        self.last_error: str | None = None
+
+    def __call__(self, item) -> None:
+        if self.broken:
+            return
+        cls = item.__class__
+        if cls is self._Event:
+            if self.count is not None and self.written >= self.count:
+                return
+            try:
+                self.out.write(self._json_line(item.raw))
+                self.out.write("\n")
+            except (BrokenPipeError, ValueError):
+                self._broken()
+                return
+            self.written += 1
+            if not self._flush_pending:
+                self._flush_pending = True
+                self.loop.call_soon(self._flush)
+            if self.count is not None and self.written >= self.count:
+                self._flush()
+                self.loop.create_task(self.client.stop())
+        elif cls is self._Malformed:
+            _err(f"malformed frame ({item.reason}): {item.excerpt[:200]}")
+        elif cls is self._Note:
+            _err(item.text)
+        elif cls is self._Status:
+            if item.state == "reconnecting":
+                if self.down_since is None:
+                    self.down_since = item.at
+                _err(item.line)
+            elif item.state == "connected" and self.down_since is not None:
+                a = datetime.fromtimestamp(self.down_since).strftime("%H:%M:%S")
+                b = datetime.fromtimestamp(item.at).strftime("%H:%M:%S")
+                _err(f"disconnected {a}-{b}; events in between were not received")
+                self.down_since = None
+            elif item.state in ("auth_failed", "stopped") and item.error is not None:
+                self.last_error = item.text
+
+    def _flush(self) -> None:
+        self._flush_pending = False
+        if self.broken:
+            return
+        try:
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            self._broken()
+
+    def _broken(self) -> None:
+        self.broken = True
+        # the reader went away (`| head`): stop quietly, and keep Python from complaining at exit
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        self.loop.create_task(self.client.stop())
+
+
+async def _tail(settings: Settings, count: int | None) -> int:
+    from .hub.client import HubClient
+
+    client = HubClient(settings, None, fail_fast=True, snapshot=False)
+    sink = _TailSink(client, count, sys.stdout, asyncio.get_running_loop())
+    client.sink = sink
+    try:
+        await client.run()
+    except HubError as err:
+        _err(str(err))
+        return EXIT_UNKNOWN
+    finally:
+        await client.aclose()
+    if sink.last_error:
+        _err(sink.last_error)
+        return EXIT_UNKNOWN
+    return 0
+
+
+def tail(settings: Settings, *, count: int | None = None) -> int:
+    if count is not None and count <= 0:
+        return 0
+    try:
+        return asyncio.run(_tail(settings, count))
+    except KeyboardInterrupt:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+        return 130
+
+
+# ---------------------------------------------------------------------------- simulate / demo / tui
+
+
+def simulate(args: argparse.Namespace) -> int:
+    from .sim import serve
+
+    try:
+        asyncio.run(serve(host=args.host, port=args.port, token=args.token, hosts=args.hosts, vms=args.vms,
+                          rate=args.rate, seed=args.seed, one_connection_per_ip=args.one_connection_per_ip))
+    except KeyboardInterrupt:
+        return 0
+    except OSError as err:
+        _err(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}")
+        return 2
+    return 0
+
+
+def tui(settings: Settings, simulator=None) -> int:
+    from .app.app import HubtopApp
+
+    app = HubtopApp(settings)
+    app.run()
+    return app.return_code or 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Start the simulator in a background thread on a free loopback port, then the TUI against it."""
+    from .config import Secret, Settings, parse_channels
+    from .sim import SimulatorThread
+
+    try:
+        channels = parse_channels(args.channels)
+    except HubError as err:
+        _err(str(err))
+        return 2
+    sim = SimulatorThread(hosts=args.hosts, vms=args.vms, rate=args.rate, seed=args.seed)
+    try:
+        url, token = sim.start()
+    except OSError as err:
+        _err(f"cannot start the simulator: {err}")
+        return 2
+    try:
+        settings = Settings(url=url, token=Secret(token), channels=channels)
+        return tui(settings)
+    finally:
+        sim.stop()
+
+
+__all__ = ["status", "tail", "simulate", "demo", "tui", "collect_status", "time"]

@@ -1,0 +1,125 @@
+"""Words and symbols for states and events, shared by the TUI and the CLI. Plain Python.
+
+Colour is never the only carrier of meaning: every state has a symbol and a word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .hub import models as m
+from .hub.parse import Event
+
+HEALTH_SYMBOL = {"healthy": "✔", "unhealthy": "✖"}
+LINK_SYMBOL = {"connected": "⇄", "disconnected": "⨯", "degraded": "≈"}
+VM_SYMBOL = {
+    "running": "▶",
+    "stopped": "■",
+    "suspended": "⏾",
+    "paused": "‖",
+    "starting": "↗",
+    "stopping": "↘",
+    "resuming": "↗",
+    "suspending": "↘",
+    "resetting": "↻",
+}
+#: a VM state -> the class of colour it gets: ok | off | busy | warn
+VM_TONE = {
+    "running": "ok",
+    "stopped": "off",
+    "suspended": "off",
+    "paused": "warn",
+    "starting": "busy",
+    "stopping": "busy",
+    "resuming": "busy",
+    "suspending": "busy",
+    "resetting": "busy",
+}
+
+
+def health_badge(health: str) -> str:
+    return f"{HEALTH_SYMBOL.get(health, '?')} {health or 'unknown'}"
+
+
+def vm_badge(state: str) -> str:
+    return f"{VM_SYMBOL.get(state, '?')} {state or 'unknown'}"
+
+
+def human_bytes(value: float | None) -> str:
+    if value is None:
+        return "-"
+    n = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def _short(value: Any, n: int = 60) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def summary(event: Event) -> str:
+    """A one-line summary of an event for the log."""
+    body = event.body
+    msg = event.message
+    if isinstance(body, m.HostVMBody):
+        ev = body.event
+        return _vm_summary(msg.removeprefix("HOST_"), ev)
+    if isinstance(body, m.VMEvent):
+        return _vm_summary(msg, body)
+    if isinstance(body, m.HostStateBody):
+        return body.state or "?"
+    if isinstance(body, m.HostStatsBody):
+        st = body.stats
+        parts = []
+        if isinstance(st.get("cpu_percent"), int | float):
+            parts.append(f"cpu {st['cpu_percent']:.0f}%")
+        if isinstance(st.get("memory_bytes"), int | float):
+            parts.append(f"mem {human_bytes(st['memory_bytes'])}")
+        if isinstance(st.get("goroutines"), int | float):
+            parts.append(f"{st['goroutines']:.0f} goroutines")
+        return "  ".join(parts) or f"{len(st)} stats"
+    if isinstance(body, m.HostLogsBody):
+        return f"[{body.log.level or 'info'}] {_short(body.log.message)}"
+    if isinstance(body, m.HostAddedBody):
+        return _short(f"{body.host} {body.description}".strip())
+    if isinstance(body, m.HostRemovedBody | m.HostDeployedBody):
+        return _short(body.host or getattr(body, "message", ""))
+    if isinstance(body, m.HostMacVMsBody):
+        return f"{len(body.event.mac_vms_running)} macOS VMs running"
+    if isinstance(body, m.MacVMsRunning):
+        return f"{len(body.mac_vms_running)} macOS VMs running"
+    if isinstance(body, m.Confirmation):
+        return f"client {body.client_id[:8]}; subscribed: {', '.join(body.subscriptions)}"
+    if isinstance(body, m.ClientIdBody):
+        return f"client id {body.client_id}"
+    if isinstance(body, m.ErrorBody):
+        return _short(body.error or "error")
+    if body is None:
+        return ""
+    if isinstance(body, dict):
+        for key in ("message", "state", "name", "status", "error"):
+            if isinstance(body.get(key), str | int | float):
+                return _short(f"{key}: {body[key]}")
+        return _short(", ".join(list(body)[:6]))
+    return _short(body)
+
+
+def _vm_summary(kind: str, ev: m.VMEvent) -> str:
+    if kind == "VM_STATE_CHANGED":
+        return f"{ev.previous_state or '?'} → {ev.current_state or '?'}"
+    if kind in ("VM_ADDED", "VM_UPDATED"):
+        vm = ev.new_vm
+        if vm is None:
+            return kind.lower().removeprefix("vm_")
+        return _short(f"{vm.name or ev.vm_id[:8]} ({vm.os or '?'}, {vm.state or '?'})")
+    if kind == "VM_REMOVED":
+        return "removed"
+    if kind == "VM_UPTIME_CHANGED":
+        return f"uptime {ev.uptime}"
+    if kind == "VM_SNAPSHOTS_UPDATED":
+        return f"{len(ev.snapshots or ())} snapshots"
+    return ""

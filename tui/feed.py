@@ -1,0 +1,182 @@
+"""The ingest path: client items -> cluster model + journal. Plain Python, no Textual.
+
+One :class:`Feed` is the ``sink`` of a :class:`~tui.hub.client.HubClient`. It applies events to the
+:class:`~tui.cluster.Cluster`, appends everything to the :class:`~tui.journal.Journal`, turns a snapshot
+after a drop into a gap row, and keeps the connection state and a rate estimate for a status bar. Readers
+on another thread take ``feed.lock`` while they read the model.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+from .cluster import Cluster
+from .hub.client import Item, Snapshot, Status
+from .hub.parse import Event, Malformed, Note
+from .journal import DEFAULT_SIZE, Gap, Journal
+
+RATE_WINDOW = 5.0  # seconds over which ev/s is measured
+#: the server queues at most this many frames per client and flushes every 100 ms
+SERVER_QUEUE = 2048
+SERVER_FLUSH_S = 0.1
+#: warn when the rate stays above this share of what the server can queue
+OVERLOAD_SHARE = 0.8
+
+
+class Feed:
+    def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE) -> None:
+        self.cluster = cluster or Cluster()
+        self.journal = Journal(journal_size)
+        self.lock = threading.Lock()
+        self.status: Status | None = None
+        self.snapshots = 0
+        self.notes: deque[Note] = deque(maxlen=50)
+        self.last_gap: Gap | None = None
+        # (monotonic second, count) buckets for the rate
+        self._buckets: deque[list[float]] = deque()
+        self._channel_buckets: dict[str, deque[list[float]]] = {}
+
+    # ------------------------------------------------------------------ ingest
+
+    def __call__(self, item: Item) -> None:
+        with self.lock:
+            self.handle(item)
+
+    def handle(self, item: Item) -> None:
+        cls = item.__class__
+        if cls is Event:
+            self.cluster.apply(item)
+            self.journal.append(item)
+            self._count(item.event_type)
+        elif cls is Malformed:
+            self.journal.append(item)
+            self._count(None)
+        elif cls is Status:
+            self.status = item
+        elif cls is Snapshot:
+            changes = self.cluster.load_snapshot(item.hosts, item.vms, item.at)
+            self.snapshots += 1
+            if item.down_since is not None:
+                gap = Gap(item.down_since, item.at, changes, item.reason)
+                self.last_gap = gap
+                self.journal.append(gap)
+        elif cls is Note:
+            self.notes.append(item)
+            self.journal.append(item)
+
+    def _count(self, channel: str | None) -> None:
+        second = int(time.monotonic())
+        buckets = self._buckets
+        if buckets and buckets[-1][0] == second:
+            buckets[-1][1] += 1
+        else:
+            buckets.append([second, 1])
+            while buckets and buckets[0][0] < second - RATE_WINDOW:
+                buckets.popleft()
+        if channel is not None:
+            cb = self._channel_buckets.get(channel)
+            if cb is None:
+                cb = self._channel_buckets[channel] = deque()
+            if cb and cb[-1][0] == second:
+                cb[-1][1] += 1
+            else:
+                cb.append([second, 1])
+                while cb and cb[0][0] < second - RATE_WINDOW:
+                    cb.popleft()
+
+    # ------------------------------------------------------------------ readers
+
+    @staticmethod
+    def _rate_of(buckets: deque, now: float) -> float:
+        second = int(now)
+        total = sum(n for s, n in buckets if second - RATE_WINDOW <= s < second)
+        return total / RATE_WINDOW
+
+    def rate(self, now: float | None = None) -> float:
+        """Events per second over the last few whole seconds."""
+        return self._rate_of(self._buckets, time.monotonic() if now is None else now)
+
+    def channel_rate(self, channel: str, now: float | None = None) -> float:
+        cb = self._channel_buckets.get(channel)
+        return self._rate_of(cb, time.monotonic() if now is None else now) if cb else 0.0
+
+    def overloaded(self, now: float | None = None) -> bool:
+        """True when the rate stays near what the server can queue per client (it may be dropping events)."""
+        return self.rate(now) >= OVERLOAD_SHARE * SERVER_QUEUE / SERVER_FLUSH_S
+
+
+class FeedThread:
+    """Runs a :class:`~tui.hub.client.HubClient` feeding a :class:`Feed` in its own thread and event loop, so
+    ingest never runs on the UI loop. ``submit`` schedules a coroutine function on that loop (channel
+    changes)."""
+
+    def __init__(self, settings, feed: Feed) -> None:
+        self.settings = settings
+        self.feed = feed
+        self.client = None
+        self.loop = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self.crashed: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._main, name="hubtop-feed", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    def _main(self) -> None:
+        import asyncio
+
+        from .hub.client import HubClient
+
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            self.client = HubClient(self.settings, self.feed)
+        except Exception as exc:  # a bad TLS setting and the like: reported, never a traceback
+            self.crashed = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._run())
+        except BaseException as exc:  # pragma: no cover - last-resort guard, shown in the status bar
+            self.crashed = exc
+        finally:
+            loop.close()
+
+    async def _run(self) -> None:
+        try:
+            await self.client.run()
+        finally:
+            await self.client.aclose()
+
+    def submit(self, fn, *args) -> None:
+        """Run ``await fn(*args)`` on the feed's loop (fire and forget; errors become notes)."""
+        import asyncio
+
+        if self.loop is None or self.loop.is_closed():
+            return
+
+        async def guarded() -> None:
+            try:
+                await fn(*args)
+            except Exception as exc:
+                self.feed(Note(f"{getattr(fn, '__name__', 'action')} failed: {exc}", "error"))
+
+        asyncio.run_coroutine_threadsafe(guarded(), self.loop)
+
+    def stop(self, timeout: float = 3.0) -> None:
+        import asyncio
+
+        if self.loop is not None and self.client is not None and not self.loop.is_closed():
+            try:
+                fut = asyncio.run_coroutine_threadsafe(self.client.stop(), self.loop)
+                fut.result(timeout)
+            except Exception:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout)

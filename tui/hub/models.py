@@ -1,0 +1,260 @@
+"""Pydantic models of the Events Hub wire protocol.
+
+Everything here is liberal in what it accepts: unknown fields are ignored, VM records come in the
+server's capitalised form (``"Name"``, ``"State"``, ``"OS"``) or the docs' lower-case form, ids are
+opaque strings, timestamps may carry up to nanoseconds. No Textual imports.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+#: Every channel the server knows, in the order a user thinks of them.
+CHANNELS: tuple[str, ...] = (
+    "global",
+    "orchestrator",
+    "health",
+    "pdfm",
+    "system",
+    "stats",
+    "system_logs",
+    "reverse_proxy",
+    "catalog_cache",
+    "job_manager",
+    "auth",
+)
+DEFAULT_CHANNELS: tuple[str, ...] = ("orchestrator", "health")
+
+VM_STATES: tuple[str, ...] = (
+    "running",
+    "stopped",
+    "suspended",
+    "paused",
+    "resuming",
+    "starting",
+    "stopping",
+    "suspending",
+    "resetting",
+    "unknown",
+)
+
+
+class Lenient(BaseModel):
+    """Base for every wire model: ignore unknown fields, accept numbers where strings are expected."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- records
+
+
+class HostResources(Lenient):
+    logical_cpu_count: float | None = None
+    memory_size: float | None = None
+    disk_size: float | None = None
+    free_disk_size: float | None = None
+    total_apple_vms: float | None = None
+    mac_vms_running: float | None = None
+
+
+class HostRecord(Lenient):
+    """One entry of ``GET /api/v1/orchestrator/hosts``."""
+
+    id: str
+    host: str = ""
+    description: str = ""
+    enabled: bool | None = None
+    architecture: str = ""
+    cpu_model: str = ""
+    os_name: str = ""
+    os_version: str = ""
+    external_ip_address: str = ""
+    devops_version: str = ""
+    parallels_desktop_version: str = ""
+    parallels_desktop_licensed: bool | None = None
+    has_websocket_events: bool | None = None
+    tags: list[str] = Field(default_factory=list)
+    state: str = ""
+    resources: HostResources | None = None
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, v: Any) -> Any:
+        return [] if v is None else v
+
+
+class VMRecord(Lenient):
+    """A VM as the server sends it (capitalised keys) or as the docs show it (lower-case keys)."""
+
+    id: str = Field("", validation_alias=AliasChoices("ID", "id", "vm_id", "Id"))
+    name: str = Field("", validation_alias=AliasChoices("Name", "name"))
+    state: str = Field("", validation_alias=AliasChoices("State", "state"))
+    os: str = Field("", validation_alias=AliasChoices("OS", "os", "os_type", "Type"))
+    uptime: str = Field("", validation_alias=AliasChoices("Uptime", "uptime"))
+    description: str = Field("", validation_alias=AliasChoices("Description", "description"))
+    host_id: str = ""
+    host_name: str = ""
+
+    @field_validator("id", "name", "state", "os", "uptime", "description", "host_id", "host_name", mode="before")
+    @classmethod
+    def _none_to_empty(cls, v: Any) -> Any:
+        return "" if v is None else v
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+class Confirmation(Lenient):
+    client_id: str
+    subscriptions: list[str] = Field(default_factory=list)
+
+
+class ClientIdBody(Lenient):
+    client_id: str = Field(validation_alias=AliasChoices("client-id", "client_id"))
+
+
+class ErrorBody(Lenient):
+    error: str = ""
+
+
+class HostStateBody(Lenient):
+    """HOST_HEALTH_UPDATE and HOST_WEBSOCKET_* bodies."""
+
+    host_id: str
+    state: str = ""
+
+
+class HostAddedBody(Lenient):
+    host_id: str
+    host: str = ""
+    description: str = ""
+
+
+class HostRemovedBody(Lenient):
+    host_id: str
+    host: str = ""
+
+
+class HostDeployedBody(Lenient):
+    host_id: str
+    host: str = ""
+    message: str = ""
+
+
+class HostStatsBody(Lenient):
+    host_id: str
+    stats: dict[str, Any] = Field(default_factory=dict)
+
+
+class LogLine(Lenient):
+    level: str = ""
+    message: str = ""
+    time: str = ""
+
+
+class HostLogsBody(Lenient):
+    host_id: str
+    log: LogLine = Field(default_factory=LogLine)
+
+
+class HostGenericBody(Lenient):
+    """Catalog cache and reverse proxy host events: only the host matters to the model."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    host_id: str
+
+
+class VMEvent(Lenient):
+    vm_id: str = ""
+    previous_state: str = ""
+    current_state: str = ""
+    new_vm: VMRecord | None = None
+    uptime: str = ""
+    snapshots: list[Any] | None = None
+
+
+class HostVMBody(Lenient):
+    """``{"host_id": ..., "event": {...}}`` of every HOST_VM_* message."""
+
+    host_id: str
+    event: VMEvent
+
+
+class MacVMsRunning(Lenient):
+    mac_vms_running: list[Any] = Field(default_factory=list)
+
+
+class HostMacVMsBody(Lenient):
+    host_id: str
+    event: MacVMsRunning = Field(default_factory=MacVMsRunning)
+
+
+#: orchestrator message -> body model
+ORCHESTRATOR_BODIES: dict[str, type[Lenient]] = {
+    "HOST_HEALTH_UPDATE": HostStateBody,
+    "HOST_WEBSOCKET_CONNECTED": HostStateBody,
+    "HOST_WEBSOCKET_DISCONNECTED": HostStateBody,
+    "HOST_WEBSOCKET_DEGRADED": HostStateBody,
+    "HOST_ADDED": HostAddedBody,
+    "HOST_REMOVED": HostRemovedBody,
+    "HOST_DEPLOYED": HostDeployedBody,
+    "HOST_STATS_UPDATE": HostStatsBody,
+    "HOST_LOGS_UPDATE": HostLogsBody,
+    "HOST_CATALOG_CACHE_EVENT": HostGenericBody,
+    "HOST_REVERSE_PROXY_UPDATED": HostGenericBody,
+    "HOST_REVERSE_PROXY_EVENT": HostGenericBody,
+    "HOST_VM_STATE_CHANGED": HostVMBody,
+    "HOST_VM_ADDED": HostVMBody,
+    "HOST_VM_REMOVED": HostVMBody,
+    "HOST_VM_UPDATED": HostVMBody,
+    "HOST_VM_UPTIME_CHANGED": HostVMBody,
+    "HOST_VM_SNAPSHOTS_UPDATED": HostVMBody,
+    "HOST_MAC_VMS_RUNNING_NOW": HostMacVMsBody,
+}
+
+#: pdfm message -> body model (same shapes as HOST_VM_* without host_id)
+PDFM_BODIES: dict[str, type[Lenient]] = {
+    "VM_STATE_CHANGED": VMEvent,
+    "VM_ADDED": VMEvent,
+    "VM_UPDATED": VMEvent,
+    "VM_REMOVED": VMEvent,
+    "VM_UPTIME_CHANGED": VMEvent,
+    "VM_SNAPSHOTS_UPDATED": VMEvent,
+    "MAC_VMS_RUNNING_NOW": MacVMsRunning,
+}
+
+#: pdfm message -> the equivalent orchestrator message, so the model applies both alike
+PDFM_TO_ORCHESTRATOR: dict[str, str] = {
+    "VM_STATE_CHANGED": "HOST_VM_STATE_CHANGED",
+    "VM_ADDED": "HOST_VM_ADDED",
+    "VM_UPDATED": "HOST_VM_UPDATED",
+    "VM_REMOVED": "HOST_VM_REMOVED",
+    "VM_UPTIME_CHANGED": "HOST_VM_UPTIME_CHANGED",
+    "VM_SNAPSHOTS_UPDATED": "HOST_VM_SNAPSHOTS_UPDATED",
+    "MAC_VMS_RUNNING_NOW": "HOST_MAC_VMS_RUNNING_NOW",
+}
+
+
+class Envelope(Lenient):
+    """The Go ``EventMessage``: every frame the server sends."""
+
+    id: str = ""
+    ref_id: str | None = None
+    event_type: str
+    timestamp: str = ""
+    message: str
+    body: Any = None
+    client_id: str | None = None
+
+
+class ApiError(Lenient):
+    code: int | None = None
+    message: str = ""
+
+
+class LoginResponse(Lenient):
+    token: str
+    email: str = ""
+    expires_at: float | None = None

@@ -1,0 +1,207 @@
+"""Turn one WebSocket frame into an :class:`Event` or a :class:`Malformed` entry. Never raises."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from .models import (
+    ORCHESTRATOR_BODIES,
+    PDFM_BODIES,
+    ClientIdBody,
+    Confirmation,
+    Envelope,
+    ErrorBody,
+    Lenient,
+)
+
+#: how much of a bad frame is kept for the journal and the log
+RAW_EXCERPT = 512
+
+
+@dataclass(slots=True)
+class Event:
+    """A well-formed frame. ``body`` is a typed model for known messages, the raw JSON value otherwise."""
+
+    id: str
+    event_type: str
+    message: str
+    timestamp: str
+    body: Any
+    raw: str
+    ref_id: str | None = None
+    client_id: str | None = None
+    received_at: float = field(default_factory=time.time)
+    #: ``True`` when the channel or message is not one hubtop knows (kept as a generic event)
+    generic: bool = False
+    #: position in the journal (set when journaled)
+    seq: int = 0
+    #: ``True`` when the cluster model saw this id recently and did not apply it again
+    duplicate: bool = False
+
+    @property
+    def host_id(self) -> str | None:
+        return getattr(self.body, "host_id", None)
+
+    @property
+    def vm_id(self) -> str | None:
+        ev = getattr(self.body, "event", None)
+        vm_id = getattr(ev, "vm_id", None) if ev is not None else getattr(self.body, "vm_id", None)
+        return vm_id or None
+
+    def as_json(self) -> dict[str, Any]:
+        """The frame as the server sent it (re-read from the raw text)."""
+        try:
+            value = json.loads(self.raw)
+        except ValueError:  # pragma: no cover - raw of an Event is always JSON
+            value = {"raw": self.raw}
+        return value
+
+
+@dataclass(slots=True)
+class Malformed:
+    """A frame that could not be understood; keeps a truncated copy of what arrived."""
+
+    reason: str
+    excerpt: str
+    size: int
+    received_at: float = field(default_factory=time.time)
+    seq: int = 0
+
+
+@dataclass(slots=True)
+class Note:
+    """Something a person should know that is not a frame: a refused oversize frame, a 409, a channel change."""
+
+    text: str
+    level: str = "warning"
+    seq: int = 0
+    received_at: float = field(default_factory=time.time)
+
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def parse_timestamp(value: str) -> datetime | None:
+    """RFC 3339 with any number of fractional digits (Go sends up to nanoseconds) -> aware datetime."""
+    if not value:
+        return None
+    text = _FRACTION.sub(r"\1", value.strip())
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def excerpt(data: str | bytes, limit: int = RAW_EXCERPT) -> str:
+    """A printable, truncated copy of a frame for notes and the journal."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        text = bytes(data[:limit]).decode("utf-8", "replace")
+    else:
+        text = data[:limit]
+    text = text.replace("\n", "\\n").replace("\r", "\\r")
+    if len(data) > limit:
+        text += f"... ({len(data)} bytes)"
+    return text
+
+
+def _first_error(err: ValidationError) -> str:
+    try:
+        first = err.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "frame"
+        return f"{loc}: {first['msg']}"
+    except Exception:  # pragma: no cover - defensive
+        return "invalid frame"
+
+
+def body_model(event_type: str, message: str) -> type[Lenient] | None:
+    if event_type == "orchestrator":
+        return ORCHESTRATOR_BODIES.get(message)
+    if event_type == "pdfm":
+        return PDFM_BODIES.get(message)
+    if event_type == "global":
+        if message == "error":
+            return ErrorBody
+        if message.startswith("WebSocket connection established"):
+            return Confirmation
+    if event_type == "system" and message == "client-id":
+        return ClientIdBody
+    return None
+
+
+_KNOWN_CHANNELS = frozenset(
+    (
+        "global",
+        "orchestrator",
+        "health",
+        "pdfm",
+        "system",
+        "stats",
+        "system_logs",
+        "reverse_proxy",
+        "catalog_cache",
+        "job_manager",
+        "auth",
+    )
+)
+
+_envelope_validate = Envelope.model_validate
+
+
+def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
+    """Parse one frame. Non-JSON, binary, non-object JSON and missing or wrongly typed fields give a
+    :class:`Malformed`; unknown channels and messages give a generic :class:`Event`."""
+    now = time.time() if received_at is None else received_at
+    if isinstance(data, bytes | bytearray | memoryview):
+        return Malformed("binary frame", excerpt(data), len(data), now)
+    try:
+        value = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        reason = "not JSON" if not data else f"not JSON ({type(exc).__name__})"
+        return Malformed(reason, excerpt(data), len(data), now)
+    if not isinstance(value, dict):
+        return Malformed(f"JSON {type(value).__name__}, not an object", excerpt(data), len(data), now)
+    try:
+        env = _envelope_validate(value)
+    except ValidationError as exc:
+        return Malformed(_first_error(exc), excerpt(data), len(data), now)
+    except RecursionError:
+        return Malformed("nesting too deep", excerpt(data), len(data), now)
+    channel = env.event_type.lower()
+    body: Any = env.body
+    model = body_model(channel, env.message)
+    generic = channel not in _KNOWN_CHANNELS
+    if model is not None:
+        if not isinstance(body, dict):
+            return Malformed(
+                f"{env.message}: body is {type(body).__name__}, not an object", excerpt(data), len(data), now
+            )
+        try:
+            body = model.model_validate(body)
+        except ValidationError as exc:
+            return Malformed(f"{env.message}: {_first_error(exc)}", excerpt(data), len(data), now)
+        except RecursionError:
+            return Malformed("nesting too deep", excerpt(data), len(data), now)
+    elif channel in ("orchestrator", "pdfm"):
+        generic = True
+    return Event(
+        id=env.id,
+        event_type=channel,
+        message=env.message,
+        timestamp=env.timestamp,
+        body=body,
+        raw=data,
+        ref_id=env.ref_id,
+        client_id=env.client_id,
+        received_at=now,
+        generic=generic,
+    )
