@@ -1,0 +1,375 @@
+"""HubtopApp: compose, bindings, the feed thread and the refresh timer.
+
+The feed (a HubClient in its own thread) applies every event to the plain model; this app only renders
+the model, on a ~10 Hz timer, redrawing what changed. It never does per-event widget work.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input
+
+from ..cluster import Cluster
+from ..config import Settings
+from ..feed import Feed, FeedThread
+from ..hub.models import CHANNELS
+from ..journal import entry_record
+from .commands import HubtopCommands
+from .screens.channels import ChannelsScreen
+from .screens.details import DetailsScreen
+from .screens.event_detail import EventDetailScreen
+from .screens.help import HelpScreen
+from .widgets.channels import ChannelList, ChannelRow
+from .widgets.event_log import EventLog
+from .widgets.host_details import HostDetails
+from .widgets.host_tree import HostTree
+from .widgets.status_bar import StatusBar, StatusInfo
+from .widgets.virtual_list import VirtualList
+
+TICK_S = 0.1
+NARROW_WIDTH = 110
+
+
+class HubtopApp(App[None]):
+    CSS_PATH = "hubtop.tcss"
+    TITLE = "hubtop"
+    COMMANDS = App.COMMANDS | {HubtopCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("p", "toggle_hold", "Hold/resume", id="hold"),
+        Binding("n", "narrow", "Narrow log", id="narrow"),
+        Binding("c", "channels", "Channels", id="channels"),
+        Binding("e", "export", "Export", id="export"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("f1", "help", "Help", show=False, id="help-f1"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+    ]
+
+    def __init__(self, settings: Settings, *, tick: float = TICK_S, export_dir: str | Path | None = None,
+                 start_feed: bool = True) -> None:
+        super().__init__()
+        self.settings = settings
+        self.feed = Feed(Cluster(settings.server_hostname), settings.journal_size)
+        self.feed_thread = FeedThread(settings, self.feed)
+        self.tick_s = tick
+        self.export_dir = Path(export_dir or os.environ.get("HUBTOP_EXPORT_DIR") or ".")
+        self.start_feed = start_feed
+        self.last_export: Path | None = None
+        self._last_state: str | None = None
+        self._down = False
+        self._last_clock = 0.0
+        self._frozen = False
+        self._details_key: tuple[str, str, str] | None = None
+        self.ticks = 0
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                yield Input(placeholder="filter: hostname, description, host id, VM name", id="filter")
+                yield HostTree(id="tree")
+            with Vertical(id="right"):
+                yield HostDetails(id="details")
+                yield ChannelList(id="channels")
+        yield EventLog(self.feed.journal, self.feed.cluster, id="log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#tree", HostTree).border_title = "Hosts"
+        self.query_one("#log", EventLog).border_title = "Events"
+        self.query_one("#details", HostDetails).border_title = "Details"
+        self.query_one("#channels", ChannelList).border_title = "Channels"
+        self.query_one("#filter", Input).display = False
+        self.query_one("#tree", HostTree).focus()
+        self._apply_width(self.size.width)
+        if self.start_feed:
+            self.feed_thread.start()
+            if self.feed_thread.crashed is not None:
+                self.notify(str(self.feed_thread.crashed), severity="error", timeout=10)
+        self.set_interval(self.tick_s, self.refresh_from_model)
+        self.refresh_from_model()
+
+    def on_unmount(self) -> None:
+        self.feed_thread.stop()
+
+    def on_resize(self) -> None:
+        self._apply_width(self.size.width)
+
+    def _apply_width(self, width: int) -> None:
+        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+
+    @property
+    def narrow(self) -> bool:
+        return self.size.width < NARROW_WIDTH
+
+    # ------------------------------------------------------------------ the tick
+
+    def refresh_from_model(self) -> None:
+        """Bring every pane up to date with the model: only what changed, once per tick."""
+        feed = self.feed
+        tree = self.query_one("#tree", HostTree)
+        log = self.query_one("#log", EventLog)
+        details = self.query_one("#details", HostDetails)
+        now = time.time()
+        clock = now - self._last_clock >= 1.0
+        with self.batch_update(), feed.lock:
+            changes = feed.cluster.take_changes()
+            tree.sync(feed.cluster, changes, now)
+            log.sync()
+            key = tree.cursor_key
+            if not self.narrow and (key != details.key or clock or (key and key[1] in changes.hosts)):
+                details.show_key(feed.cluster, key, now)
+            info = self._status_info()
+            rows = self._channel_rows()
+            snapshots = feed.snapshots
+        if clock:
+            self._last_clock = now
+            tree.repaint_clock()
+        self.query_one(StatusBar).show(info)
+        self.query_one("#channels", ChannelList).show(rows)
+        self._titles(tree, log)
+        self._announce(info)
+        if snapshots and not self._frozen:
+            # the snapshot and the UI are built: keep the collector from walking them on every gen-2 pass
+            self._frozen = True
+            gc.collect()
+            gc.freeze()
+        self.ticks += 1
+
+    def _titles(self, tree: HostTree, log: EventLog) -> None:
+        total = len(self.feed.cluster.hosts)
+        if tree.filter_text:
+            tree.border_title = f"Hosts {tree.matches}/{total} matching “{tree.filter_text}”"
+        else:
+            tree.border_title = f"Hosts ({total})"
+        title = "Events"
+        if log.narrow is not None:
+            title += f" — only {log.narrow[2]} (n: all)"
+        log.border_title = title
+        log.border_subtitle = f"PAUSED +{log.new_count:,} new — End or p resumes" if not log.following else ""
+
+    def _status_info(self) -> StatusInfo:
+        feed = self.feed
+        st = feed.status
+        client = self.feed_thread.client
+        log = self.query_one("#log", EventLog)
+        j = feed.journal
+        crashed = self.feed_thread.crashed
+        text = st.text if st else (f"stopped: {crashed}" if crashed else "connecting")
+        if st is not None and st.state == "reconnecting":
+            left = max(0, math.ceil(st.delay - (time.time() - st.at)))
+            text = f"reconnecting in {left} s (attempt {st.attempt})"
+        return StatusInfo(
+            server=self.settings.display_url,
+            state=st.state if st else ("stopped" if crashed else "connecting"),
+            text=text,
+            reason=st.reason if st and st.state in ("reconnecting", "connecting") else "",
+            client_id=client.client_id if client else None,
+            events=j.received,
+            rate=feed.rate(),
+            malformed=j.malformed,
+            duplicates=j.duplicates,
+            held=not log.following,
+            new_count=log.new_count,
+            overloaded=feed.overloaded(),
+            missing=st.missing if st else (),
+        )
+
+    def _announce(self, info: StatusInfo) -> None:
+        """A notification when the connection goes down, fails for good, or recovers (not for every retry)."""
+        state = info.state
+        if state == self._last_state:
+            return
+        self._last_state = state
+        if state == "auth_failed":
+            self.notify(info.text, title="Authentication", severity="error", timeout=15)
+        elif state == "stopped" and info.text != "stopped":
+            self.notify(info.text, title="Stopped", severity="error", timeout=15)
+        elif state == "reconnecting" and not self._down:
+            self._down = True
+            self.notify(info.reason or info.text, title="Connection lost", severity="warning", timeout=8)
+        elif state == "connected" and self._down:
+            self._down = False
+            self.notify("connected again; the tree was resynced", title="Connection", timeout=4)
+
+    # ------------------------------------------------------------------ channels
+
+    def _channel_rows(self) -> list[ChannelRow]:
+        client = self.feed_thread.client
+        confirmed = set(client.subscriptions) if client else set()
+        wanted = set(client.channels) if client else set(self.settings.channels)
+        counts = self.feed.journal.by_channel
+        return [
+            ChannelRow(c, c in confirmed or c == "global", c in wanted or c == "global", counts.get(c, 0),
+                       self.feed.channel_rate(c))
+            for c in CHANNELS
+        ]
+
+    def channel_rows(self) -> list[ChannelRow]:
+        with self.feed.lock:
+            return self._channel_rows()
+
+    def toggle_channel(self, channel: str) -> None:
+        """Turn a channel off (unsubscribe in place) or on (reconnect with the new set)."""
+        client = self.feed_thread.client
+        if channel == "global":
+            self.notify("global is always on", severity="warning")
+            return
+        if client is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        wanted = list(client.channels)
+        if channel in wanted:
+            wanted.remove(channel)
+            self.notify(f"unsubscribing from {channel}")
+        else:
+            wanted.append(channel)
+            self.notify(f"subscribing to {channel}: reconnecting with the new set")
+        self.feed_thread.submit(client.set_channels, tuple(wanted))
+
+    @on(ChannelList.ToggleRequested)
+    def _on_toggle(self, message: ChannelList.ToggleRequested) -> None:
+        self.toggle_channel(message.channel)
+
+    # ------------------------------------------------------------------ selection and details
+
+    def show_details(self, widget: HostDetails, key: tuple[str, str, str] | None) -> None:
+        with self.feed.lock:
+            widget.show_key(self.feed.cluster, key)
+
+    @on(VirtualList.Highlighted, "#tree")
+    def _on_tree_moved(self, message: VirtualList.Highlighted) -> None:
+        if not self.narrow:
+            self.show_details(self.query_one("#details", HostDetails), self.query_one("#tree", HostTree).cursor_key)
+
+    @on(HostTree.Changed)
+    def _on_tree_shape(self, message: HostTree.Changed) -> None:
+        tree = self.query_one("#tree", HostTree)
+        with self.feed.lock:
+            tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
+
+    @on(VirtualList.Selected, "#tree")
+    def _on_tree_selected(self, message: VirtualList.Selected) -> None:
+        key = self.query_one("#tree", HostTree).cursor_key
+        if key is not None:
+            self.push_screen(DetailsScreen(key))
+
+    @on(VirtualList.Selected, "#log")
+    def _on_log_selected(self, message: VirtualList.Selected) -> None:
+        log = self.query_one("#log", EventLog)
+        entry = log.entry_at(message.index)
+        if entry is None:
+            self.notify("that entry has left the journal", severity="warning")
+            return
+        record = entry_record(entry)
+        title = f"#{entry.seq}  {datetime.fromtimestamp(entry.received_at).strftime('%H:%M:%S.%f')[:12]}"
+        self.push_screen(EventDetailScreen(title, record))
+
+    # ------------------------------------------------------------------ filter
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _on_filter_changed(self, message: Input.Changed) -> None:
+        tree = self.query_one("#tree", HostTree)
+        tree.set_filter(message.value)
+        with self.feed.lock:
+            tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
+        self._titles(tree, self.query_one("#log", EventLog))
+
+    @on(Input.Submitted, "#filter")
+    def _on_filter_submitted(self, message: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.display = False
+        self.query_one("#tree", HostTree).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.display and not box.value:
+            return
+        box.value = ""
+        box.display = False
+        self.query_one("#tree", HostTree).focus()
+
+    # ------------------------------------------------------------------ log
+
+    def action_toggle_hold(self) -> None:
+        log = self.query_one("#log", EventLog)
+        log.toggle_hold()
+        self.refresh_from_model()
+
+    @on(EventLog.HoldChanged)
+    def _on_hold_changed(self, message: EventLog.HoldChanged) -> None:
+        self.refresh_from_model()
+
+    def action_narrow(self) -> None:
+        log = self.query_one("#log", EventLog)
+        tree = self.query_one("#tree", HostTree)
+        with self.feed.lock:
+            if log.narrow is not None:
+                log.set_narrow(None)
+            else:
+                key = tree.cursor_key
+                if key is None:
+                    return
+                kind, hid, vid = key
+                host = self.feed.cluster.hosts.get(hid)
+                if kind == "v":
+                    vm = host.vms.get(vid) if host else None
+                    label = vm.label if vm else vid[:8]
+                    log.set_narrow(hid, vid, label)
+                else:
+                    log.set_narrow(hid, None, host.label if host else hid[:8])
+        self._titles(tree, log)
+
+    def action_export(self) -> None:
+        with self.feed.lock:
+            entries = list(self.feed.journal.entries)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = (self.export_dir / f"hubtop-export-{stamp}.jsonl").resolve()
+        self._write_export(path, entries)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def _write_export(self, path: Path, entries: list) -> None:
+        from ..journal import write_entries
+
+        try:
+            with path.open("w", encoding="utf-8") as fh:
+                n = write_entries(fh, entries)
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc.strerror or exc}", severity="error")
+            return
+        self.last_export = path
+        self.call_from_thread(self.notify, f"exported {n:,} entries to {path}", title="Export", timeout=10)
+
+    # ------------------------------------------------------------------ dialogs
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_channels(self) -> None:
+        if self.narrow:
+            self.push_screen(ChannelsScreen())
+        else:
+            self.query_one("#channels", ChannelList).focus()
+
+    async def action_quit(self) -> None:
+        self.exit(return_code=0)

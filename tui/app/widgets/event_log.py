@@ -1,0 +1,247 @@
+"""The event log: a virtual view over the journal, newest at the bottom, followed live.
+
+Only visible rows are drawn. Scrolling up holds the view (the feed goes on; ``new_count`` counts what
+arrived), ``End`` or ``p`` resumes. The log can be narrowed to one host or VM.
+"""
+
+from __future__ import annotations
+
+import bisect
+from datetime import datetime
+
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+
+from ...cluster import Cluster
+from ...describe import summary
+from ...hub.parse import Event, Malformed, Note
+from ...journal import Entry, Gap, Journal
+from .virtual_list import VirtualList
+
+
+def entry_host_vm(entry: Entry) -> tuple[str | None, str | None]:
+    if entry.__class__ is not Event:
+        return None, None
+    return entry.host_id, entry.vm_id
+
+
+def _fit(text: str, width: int) -> str:
+    if width <= 0:
+        return ""
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…"
+    return text.ljust(width)
+
+
+class EventLog(VirtualList):
+    BINDINGS = [
+        Binding("end", "follow", "Follow", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "event-log--time",
+        "event-log--channel",
+        "event-log--message",
+        "event-log--host",
+        "event-log--summary",
+        "event-log--malformed",
+        "event-log--gap",
+        "event-log--note",
+        "event-log--duplicate",
+    }
+
+    class HoldChanged(Message):
+        def __init__(self, held: bool) -> None:
+            super().__init__()
+            self.held = held
+
+    def __init__(self, journal: Journal, cluster: Cluster, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.journal = journal
+        self.cluster = cluster
+        self.following = True
+        self.new_count = 0
+        self.first_seq = 0
+        self.last_seq = 0
+        self.narrow: tuple[str, str | None, str] | None = None  # host id, vm id, label
+        self._seqs: list[int] = []
+        self._scanned = 0
+        self._cursor_seq = 0
+
+    # ------------------------------------------------------------------ rows <-> seqs
+
+    def seq_at(self, index: int) -> int | None:
+        if self.narrow is not None:
+            return self._seqs[index] if 0 <= index < len(self._seqs) else None
+        seq = self.first_seq + index
+        return seq if self.first_seq and self.first_seq <= seq <= self.last_seq else None
+
+    def index_of_seq(self, seq: int) -> int | None:
+        if self.narrow is not None:
+            i = bisect.bisect_left(self._seqs, seq)
+            return i if i < len(self._seqs) and self._seqs[i] == seq else (min(i, len(self._seqs) - 1) if self._seqs else None)
+        if not self.first_seq:
+            return None
+        return max(0, min(seq, self.last_seq) - self.first_seq)
+
+    def entry_at(self, index: int) -> Entry | None:
+        seq = self.seq_at(index)
+        if seq is None:
+            return None
+        entry = self.journal.get(seq)
+        if entry is None or entry.seq != seq:  # evicted or shifted by a concurrent append: ask once more
+            entry = self.journal.get(seq)
+            if entry is None or entry.seq != seq:
+                return None
+        return entry
+
+    # ------------------------------------------------------------------ narrowing
+
+    def set_narrow(self, host_id: str | None, vm_id: str | None = None, label: str = "") -> None:
+        """Show only the events of this host (or VM); ``None`` shows everything again. Call with the lock held."""
+        self.narrow = (host_id, vm_id, label) if host_id else None
+        self._seqs = []
+        self._scanned = self.journal.first_seq - 1 if self.journal.seq else 0
+        self.following = True
+        self.new_count = 0
+        self.sync()
+
+    def _matches(self, entry: Entry) -> bool:
+        assert self.narrow is not None
+        hid, vid, _ = self.narrow
+        if entry.__class__ is Gap:
+            return True
+        h, v = entry_host_vm(entry)
+        if h is None and entry.__class__ is Event and entry.event_type == "pdfm":
+            host = self.cluster.hosts.get(hid)
+            h = hid if host is not None and host.local else None
+            v = entry.vm_id
+        if h != hid:
+            return False
+        return vid is None or v == vid
+
+    # ------------------------------------------------------------------ sync (lock held)
+
+    def sync(self) -> int:
+        """Catch up with the journal. Returns how many new rows arrived. Call with the feed lock held."""
+        journal = self.journal
+        first, last = journal.first_seq, journal.seq
+        previous_rows = self.row_count()
+        old_cursor_seq = self.seq_at(self.cursor) if previous_rows else None
+        old_offset = self.cursor - self.scroll_offset.y
+        added = 0
+        if self.narrow is not None:
+            start = max(self._scanned + 1, first)
+            for seq in range(start, last + 1):
+                entry = journal.get(seq)
+                if entry is not None and self._matches(entry):
+                    self._seqs.append(seq)
+                    added += 1
+            self._scanned = last
+            if self._seqs and first and self._seqs[0] < first:
+                del self._seqs[: bisect.bisect_left(self._seqs, first)]
+            rows = len(self._seqs)
+        else:
+            added = max(0, last - max(self.last_seq, first - 1)) if last else 0
+            rows = len(journal)
+        self.first_seq, self.last_seq = first, last
+        self.set_row_count(rows)
+        if self.following:
+            if rows:
+                self.set_reactive(VirtualList.cursor, rows - 1)
+                self.scroll_to(y=max(0, rows - self.size.height), animate=False, immediate=True)
+            self.new_count = 0
+        else:
+            self.new_count += added
+            if old_cursor_seq is not None:
+                index = self.index_of_seq(old_cursor_seq)
+                if index is not None:
+                    self.set_reactive(VirtualList.cursor, index)
+                    self.scroll_to(y=max(0, index - old_offset), animate=False, immediate=True)
+        if added or self.following:
+            self.refresh()
+        return added
+
+    # ------------------------------------------------------------------ hold / follow
+
+    def hold(self) -> None:
+        if self.following:
+            self.following = False
+            self.new_count = 0
+            self.post_message(self.HoldChanged(True))
+
+    def action_follow(self) -> None:
+        if not self.following:
+            self.following = True
+            self.new_count = 0
+            self.post_message(self.HoldChanged(False))
+        rows = self.row_count()
+        if rows:
+            self.set_cursor(rows - 1)
+        self.refresh()
+
+    def toggle_hold(self) -> None:
+        if self.following:
+            self.hold()
+        else:
+            self.action_follow()
+
+    def set_cursor(self, index: int, scroll: bool = True) -> None:
+        rows = self.row_count()
+        if rows and index < rows - 1:
+            self.hold()
+        super().set_cursor(index, scroll)
+
+    def action_last(self) -> None:
+        self.action_follow()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.hold()
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
+        entry = self.entry_at(index)
+        st = self.style_for
+        if entry is None:
+            return [Segment("…", st("event-log--note"))]
+        stamp = datetime.fromtimestamp(entry.received_at).strftime("%H:%M:%S.%f")[:12]
+        segs = [Segment(stamp + " ", st("event-log--time"))]
+        rest = width - 13
+        cls = entry.__class__
+        if cls is Event:
+            host_label, vm_label = self._labels(entry)
+            chan_w, msg_w = 12, min(26, max(12, rest // 4))
+            host_w = min(22, max(8, rest // 6))
+            vm_w = min(20, max(6, rest // 7))
+            sum_w = rest - chan_w - msg_w - host_w - vm_w - 4
+            if sum_w < 8:  # narrow terminal: drop the VM column first, then the host column
+                sum_w += vm_w + 1
+                vm_w = 0
+            segs.append(Segment(_fit(entry.event_type, chan_w) + " ", st("event-log--channel")))
+            msg_style = st("event-log--duplicate") if entry.duplicate else st("event-log--message")
+            message = entry.message + (" (dup)" if entry.duplicate else "")
+            segs.append(Segment(_fit(message, msg_w) + " ", msg_style))
+            segs.append(Segment(_fit(host_label, host_w) + " ", st("event-log--host")))
+            if vm_w:
+                segs.append(Segment(_fit(vm_label, vm_w) + " ", st("event-log--host")))
+            segs.append(Segment(_fit(summary(entry), max(0, sum_w)), st("event-log--summary")))
+        elif cls is Malformed:
+            segs.append(Segment(f"⚠ malformed frame ({entry.reason}): {entry.excerpt}"[:rest], st("event-log--malformed")))
+        elif cls is Gap:
+            segs.append(Segment(f"⟂ {entry.text}"[:rest], st("event-log--gap")))
+        elif cls is Note:
+            symbol = "✖" if entry.level == "error" else "⚠" if entry.level == "warning" else "ℹ"
+            segs.append(Segment(f"{symbol} {entry.text}"[:rest], st("event-log--note")))
+        return segs
+
+    def _labels(self, event: Event) -> tuple[str, str]:
+        hid, vid = event.host_id, event.vm_id
+        host = self.cluster.hosts.get(hid) if hid else None
+        host_label = host.label if host is not None else (hid[:8] if hid else "")
+        vm_label = ""
+        if vid:
+            vm = host.vms.get(vid) if host is not None else None
+            vm_label = vm.label if vm is not None else vid[:8]
+        return host_label, vm_label

@@ -1,0 +1,338 @@
+"""The live host -> VM tree.
+
+A virtual list over rows computed from the cluster model: one row per host (expanded at start) and one per
+VM under it. Rows are drawn from small per-node views that :meth:`HostTree.sync` refreshes, under the feed
+lock, for the ids the model reports dirty; only visible changed rows are repainted. The cursor and the
+expanded state are kept by stable ids, so nothing jumps when events arrive or the filter changes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from textual.binding import Binding
+from textual.message import Message
+
+from ...cluster import LINK_CONNECTED, UNKNOWN, Changes, Cluster, Host
+from ...describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE
+from .virtual_list import VirtualList
+
+#: how long a changed row stays highlighted
+HIGHLIGHT_S = 2.0
+
+HostKey = tuple[str, str, str]  # ("h", host_id, "") or ("v", host_id, vm_id)
+
+
+@dataclass(slots=True)
+class HostView:
+    label: str
+    description: str
+    health: str
+    link: str
+    counts: tuple[tuple[str, int], ...]
+    last_heard: float | None
+    placeholder: bool
+    local: bool
+    changed_at: float = 0.0
+
+    def signature(self) -> tuple:
+        return (self.label, self.description, self.health, self.link, self.counts, self.placeholder)
+
+
+@dataclass(slots=True)
+class VMView:
+    label: str
+    state: str
+    os: str
+    placeholder: bool
+    changed_at: float = 0.0
+
+    def signature(self) -> tuple:
+        return (self.label, self.state, self.os, self.placeholder)
+
+
+def host_view(host: Host) -> HostView:
+    counts = host.vm_counts()
+    return HostView(
+        label=host.label,
+        description=host.description if host.hostname else "",
+        health=host.health,
+        link=host.link,
+        counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        last_heard=host.last_heard,
+        placeholder=host.placeholder,
+        local=host.local,
+    )
+
+
+def short_age(ts: float | None, now: float) -> str:
+    if ts is None:
+        return "–"
+    d = max(0.0, now - ts)
+    if d < 60:
+        return f"{d:.0f}s"
+    if d < 3600:
+        return f"{d // 60:.0f}m"
+    if d < 86400:
+        return f"{d // 3600:.0f}h"
+    return f"{d // 86400:.0f}d"
+
+
+class HostTree(VirtualList):
+    """Hosts and their VMs. Posts :class:`VirtualList.Highlighted` / ``Selected`` with the row index;
+    :meth:`key_at` turns it into ``("h", host_id, "")`` or ``("v", host_id, vm_id)``."""
+
+    BINDINGS = [
+        Binding("right,l", "expand", "Expand", show=False),
+        Binding("left,h", "collapse", "Collapse", show=False),
+        Binding("space", "toggle", "Expand/collapse", show=False),
+    ]
+    COMPONENT_CLASSES = {
+        "host-tree--host",
+        "host-tree--desc",
+        "host-tree--healthy",
+        "host-tree--unhealthy",
+        "host-tree--unknown",
+        "host-tree--link",
+        "host-tree--vm",
+        "host-tree--ok",
+        "host-tree--off",
+        "host-tree--busy",
+        "host-tree--warn",
+        "host-tree--dim",
+        "host-tree--changed",
+        "host-tree--guide",
+        "host-tree--placeholder",
+    }
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[tuple[str, str, str, bool]] = []  # kind, host_id, vm_id, last child
+        self.index_of: dict[HostKey, int] = {}
+        self.hosts: dict[str, HostView] = {}
+        self.vms: dict[tuple[str, str], VMView] = {}
+        self.collapsed: set[str] = set()
+        self.filter_text = ""
+        self.matches = 0
+        self._cursor_key: HostKey | None = None
+        self._needs_rebuild = True
+
+    # ------------------------------------------------------------------ model -> view
+
+    def key_at(self, index: int) -> HostKey | None:
+        if 0 <= index < len(self.rows):
+            kind, hid, vid, _ = self.rows[index]
+            return (kind, hid, vid)
+        return None
+
+    @property
+    def cursor_key(self) -> HostKey | None:
+        return self.key_at(self.cursor)
+
+    def set_filter(self, text: str) -> None:
+        self.filter_text = text
+        self._needs_rebuild = True
+
+    def invalidate(self) -> None:
+        self._needs_rebuild = True
+
+    def sync(self, cluster: Cluster, changes: Changes, now: float | None = None) -> None:
+        """Bring the view up to date with the model. Call with the feed lock held."""
+        now = time.time() if now is None else now
+        if changes.structure or self._needs_rebuild:
+            self._rebuild(cluster, now)
+            return
+        for hid in changes.hosts:
+            host = cluster.hosts.get(hid)
+            if host is not None:
+                self._update_host(host, now)
+        for hid, vid in changes.vms:
+            vm = cluster.vm(hid, vid)
+            if vm is not None:
+                self._update_vm(hid, vid, vm, now)
+        self._repaint_dirty(changes)
+
+    def _update_host(self, host: Host, now: float) -> None:
+        view = host_view(host)
+        old = self.hosts.get(host.id)
+        if old is not None:
+            view.changed_at = old.changed_at if old.signature() == view.signature() else now
+        self.hosts[host.id] = view
+
+    def _update_vm(self, hid: str, vid: str, vm, now: float) -> None:
+        view = VMView(vm.label, vm.state, vm.os, vm.placeholder)
+        old = self.vms.get((hid, vid))
+        if old is not None:
+            view.changed_at = old.changed_at if old.signature() == view.signature() else now
+        else:
+            view.changed_at = now
+        self.vms[(hid, vid)] = view
+
+    def _rebuild(self, cluster: Cluster, now: float) -> None:
+        self._needs_rebuild = False
+        keep = self.cursor_key or self._cursor_key
+        old_index = self.cursor
+        old_offset = old_index - self.scroll_offset.y
+        shown = cluster.filter(self.filter_text) if self.filter_text else None
+        rows: list[tuple[str, str, str, bool]] = []
+        hosts_views: dict[str, HostView] = {}
+        vm_views: dict[tuple[str, str], VMView] = {}
+        old_hosts, old_vms = self.hosts, self.vms
+        for host in cluster.sorted_hosts():
+            hid = host.id
+            if shown is not None and hid not in shown:
+                continue
+            view = host_view(host)
+            old = old_hosts.get(hid)
+            if old is not None:
+                view.changed_at = old.changed_at if old.signature() == view.signature() else now
+            hosts_views[hid] = view
+            rows.append(("h", hid, "", False))
+            only = shown.get(hid) if shown is not None else None
+            vms = sorted(host.vms.values(), key=lambda v: (v.label.lower(), v.id))
+            if only is not None:
+                vms = [vm for vm in vms if vm.id in only]
+            for vm in vms:
+                vkey = (hid, vm.id)
+                vview = VMView(vm.label, vm.state, vm.os, vm.placeholder)
+                vold = old_vms.get(vkey)
+                if vold is None:
+                    vview.changed_at = now if old_hosts else 0.0
+                else:
+                    vview.changed_at = vold.changed_at if vold.signature() == vview.signature() else now
+                vm_views[vkey] = vview
+            if hid in self.collapsed and not self.filter_text:
+                continue
+            last = len(vms) - 1
+            rows.extend(("v", hid, vm.id, i == last) for i, vm in enumerate(vms))
+        self.rows = rows
+        self.hosts = hosts_views
+        self.vms = vm_views
+        self.index_of = {(k, h, v): i for i, (k, h, v, _) in enumerate(rows)}
+        self.matches = len(hosts_views)
+        self.set_row_count(len(rows))
+        new_index = self.index_of.get(keep) if keep else None
+        if new_index is None and keep is not None and keep[0] == "v":
+            new_index = self.index_of.get(("h", keep[1], ""))
+        if new_index is None:
+            new_index = min(old_index, max(0, len(rows) - 1))
+        else:
+            self._cursor_key = None
+        # keep the cursor row where it was on screen
+        self.set_reactive(VirtualList.cursor, new_index)
+        if new_index != old_index or keep != self.cursor_key:
+            self.scroll_to(y=max(0, new_index - old_offset), animate=False, immediate=True)
+            self.post_message(self.Highlighted(self, new_index))
+        self.refresh()
+
+    def _repaint_dirty(self, changes: Changes) -> None:
+        if not self.rows:
+            return
+        index_of = self.index_of
+        for hid in changes.hosts:
+            i = index_of.get(("h", hid, ""))
+            if i is not None:
+                self.refresh_row(i)
+        for hid, vid in changes.vms:
+            i = index_of.get(("v", hid, vid))
+            if i is not None:
+                self.refresh_row(i)
+
+    def repaint_clock(self) -> None:
+        """Repaint visible host rows (their "last heard" age moves) and rows whose highlight ran out."""
+        self.refresh()
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
+        kind, hid, vid, last = self.rows[index]
+        now = time.time()
+        st = self.style_for
+        if kind == "h":
+            view = self.hosts.get(hid)
+            if view is None:
+                return [Segment(hid)]
+            arrow = "▸ " if hid in self.collapsed and not self.filter_text else "▾ "
+            label_style = st("host-tree--placeholder") if view.placeholder else st("host-tree--host")
+            if now - view.changed_at < HIGHLIGHT_S:
+                label_style = label_style + st("host-tree--changed")
+            segs = [Segment(arrow, st("host-tree--guide")), Segment(view.label, label_style)]
+            if view.local:
+                segs.append(Segment(" (this server)", st("host-tree--dim")))
+            if view.description:
+                segs.append(Segment(f"  {view.description}", st("host-tree--desc")))
+            health = view.health or UNKNOWN
+            tone = "healthy" if health == "healthy" else "unhealthy" if health == "unhealthy" else "unknown"
+            segs.append(Segment(f"  {HEALTH_SYMBOL.get(health, '?')} {health}", st(f"host-tree--{tone}")))
+            if view.link not in (LINK_CONNECTED, UNKNOWN):
+                segs.append(Segment(f"  {LINK_SYMBOL.get(view.link, '?')} link {view.link}", st("host-tree--link")))
+            if view.counts:
+                for state, n in view.counts:
+                    tone = VM_TONE.get(state, "warn")
+                    segs.append(Segment(f"  {n}{VM_SYMBOL.get(state, '?')}", st(f"host-tree--{tone}")))
+            else:
+                segs.append(Segment("  no VMs", st("host-tree--dim")))
+            segs.append(Segment(f"  {short_age(view.last_heard, now)}", st("host-tree--dim")))
+            return segs
+        view = self.vms.get((hid, vid))
+        guide = "  └─ " if last else "  ├─ "
+        if view is None:
+            return [Segment(guide, st("host-tree--guide")), Segment(vid)]
+        label_style = st("host-tree--placeholder") if view.placeholder else st("host-tree--vm")
+        if now - view.changed_at < HIGHLIGHT_S:
+            label_style = label_style + st("host-tree--changed")
+        tone = VM_TONE.get(view.state, "warn")
+        segs = [
+            Segment(guide, st("host-tree--guide")),
+            Segment(view.label, label_style),
+            Segment(f"  {VM_SYMBOL.get(view.state, '?')} {view.state or UNKNOWN}", st(f"host-tree--{tone}")),
+        ]
+        if view.os:
+            segs.append(Segment(f"  {view.os}", st("host-tree--dim")))
+        return segs
+
+    # ------------------------------------------------------------------ actions
+
+    def _host_of_cursor(self) -> str | None:
+        key = self.cursor_key
+        return key[1] if key else None
+
+    def action_expand(self) -> None:
+        hid = self._host_of_cursor()
+        if hid and hid in self.collapsed:
+            self.collapsed.discard(hid)
+            self._cursor_key = ("h", hid, "")
+            self._needs_rebuild = True
+            self.post_message(self.Changed(self))
+
+    def action_collapse(self) -> None:
+        key = self.cursor_key
+        if key is None:
+            return
+        if key[0] == "v":
+            self.set_cursor(self.index_of.get(("h", key[1], ""), self.cursor))
+            return
+        if key[1] not in self.collapsed and not self.filter_text:
+            self.collapsed.add(key[1])
+            self._cursor_key = key
+            self._needs_rebuild = True
+            self.post_message(self.Changed(self))
+
+    def action_toggle(self) -> None:
+        hid = self._host_of_cursor()
+        if hid is None:
+            return
+        if hid in self.collapsed:
+            self.action_expand()
+        else:
+            self.set_cursor(self.index_of.get(("h", hid, ""), self.cursor))
+            self.action_collapse()
+
+    class Changed(Message):
+        """The tree's shape was changed by the user (expand/collapse): the app should sync it now."""
+
+        def __init__(self, sender: HostTree) -> None:
+            super().__init__()
+            self.sender = sender
