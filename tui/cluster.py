@@ -126,6 +126,7 @@ class Cluster:
         self._dirty_hosts: set[str] = set()
         self._dirty_vms: set[tuple[str, str]] = set()
         self._structure = False
+        self._new_host = False  # set when apply() created a host (a placeholder or the local host)
         self.version = 0  # bumped by every change; lets a reader skip work when nothing moved
 
     # ------------------------------------------------------------------ changes
@@ -248,6 +249,7 @@ class Cluster:
             host = Host(id=host_id, placeholder=True)
             self.hosts[host_id] = host
             self._structure = True
+            self._new_host = True
         host.last_heard = now
         self._dirty_hosts.add(host_id)
         return host
@@ -262,6 +264,7 @@ class Cluster:
                     host.description = "this server (pdfm)"
                 self.hosts[LOCAL_HOST_ID] = host
                 self._structure = True
+                self._new_host = True
         host.local = True
         host.last_heard = now
         self._dirty_hosts.add(host.id)
@@ -273,6 +276,7 @@ class Cluster:
             event.duplicate = True
             return DUPLICATE
         channel = event.event_type
+        self._new_host = False
         if channel == "orchestrator":
             handler = _ORCHESTRATOR.get(event.message)
             if handler is None:
@@ -280,7 +284,7 @@ class Cluster:
                 if isinstance(host_id, str) and host_id:
                     self._host(host_id, event.received_at)
                     self.version += 1
-                    return CHANGED_HOST
+                    return CHANGED_HOST | (CHANGED_STRUCTURE if self._new_host else 0)
                 return NOTHING
             flags = handler(self, event.body, event)
         elif channel == "pdfm":
@@ -292,6 +296,8 @@ class Cluster:
         else:
             return NOTHING
         self.version += 1
+        if self._new_host:  # a host seen first in this event is a new node, whatever the handler says
+            flags |= CHANGED_STRUCTURE
         return flags
 
     # orchestrator host-level ------------------------------------------------
@@ -442,8 +448,9 @@ class Cluster:
 
     @staticmethod
     def host_matches(host: Host, needle: str) -> bool:
+        # the hostname, not the label: a placeholder's label ("host 1a2b3c4d") is not a name to match
         return (
-            needle in host.label.lower()
+            needle in host.hostname.lower()
             or needle in host.description.lower()
             or host.id.lower().startswith(needle)
         )

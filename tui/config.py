@@ -67,7 +67,7 @@ def parse_channels(text: str | list[str] | tuple[str, ...] | None) -> tuple[str,
         if not name:
             continue
         if name not in CHANNELS:
-            raise HubError(f"unknown channel {raw.strip()!r}; known channels: {', '.join(CHANNELS)}", "config")
+            raise HubError(f"unknown channel {str(raw).strip()!r}; known channels: {', '.join(CHANNELS)}", "config")
         if name not in out:
             out.append(name)
     return tuple(out)
@@ -135,7 +135,9 @@ class Settings:
         return urlsplit(self.api_base).hostname or ""
 
     def subscribe_url(self, channels: tuple[str, ...] | None = None) -> str:
-        chans = ",".join(c for c in (channels or self.channels) if c != "global") or "global"
+        # an empty tuple means global only (every other channel removed), not "the settings' channels"
+        chosen = self.channels if channels is None else channels
+        chans = ",".join(c for c in chosen if c != "global") or "global"
         return f"{self.ws_base}/v1/ws/subscribe?event_types={chans}"
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -175,7 +177,9 @@ def load_profile(profile: str | None = None, path: Path | None = None) -> dict[s
         section = dict(profiles[name])
     else:
         section = {k: v for k, v in data.items() if k not in ("profiles", "default_profile")}
-    if any(k in section for k in SECRET_KEYS):
+    # a secret anywhere in the file counts, not only in the profile in use: others can read it all the same
+    sections = [data, *(p for p in profiles.values() if isinstance(p, dict))]
+    if any(k in sec for sec in sections for k in SECRET_KEYS):
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise HubError(

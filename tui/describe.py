@@ -56,6 +56,28 @@ def human_bytes(value: float | None) -> str:
     return f"{n:.1f} TiB"  # pragma: no cover
 
 
+def human_duration(value: str | float | None) -> str:
+    """``"1261635"`` (seconds, as Parallels reports uptime) -> ``14d 14h 27m``; other text stays as it is."""
+    if value in (None, ""):
+        return "-"
+    try:
+        seconds = int(float(value))
+    except (TypeError, ValueError):
+        return str(value)
+    if seconds < 0:
+        return str(value)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
 def _short(value: Any, n: int = 60) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -119,7 +141,7 @@ def _vm_summary(kind: str, ev: m.VMEvent) -> str:
     if kind == "VM_REMOVED":
         return "removed"
     if kind == "VM_UPTIME_CHANGED":
-        return f"uptime {ev.uptime}"
+        return f"uptime {human_duration(ev.uptime)}"
     if kind == "VM_SNAPSHOTS_UPDATED":
         return f"{len(ev.snapshots or ())} snapshots"
     return ""

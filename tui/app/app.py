@@ -88,21 +88,30 @@ class HubtopApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#tree", HostTree).border_title = "Hosts"
-        self.query_one("#log", EventLog).border_title = "Events"
-        self.query_one("#details", HostDetails).border_title = "Details"
-        self.query_one("#channels", ChannelList).border_title = "Channels"
-        self.query_one("#filter", Input).display = False
-        self.query_one("#tree", HostTree).focus()
+        # the panes live on the main screen for the app's lifetime; keep them at hand (a query would search
+        # whichever screen is on top)
+        self.host_tree = self.query_one("#tree", HostTree)
+        self.log_view = self.query_one("#log", EventLog)
+        self.details = self.query_one("#details", HostDetails)
+        self.channels = self.query_one("#channels", ChannelList)
+        self.status_bar = self.query_one("#status", StatusBar)
+        self.filter_box = self.query_one("#filter", Input)
+        self.host_tree.border_title = "Hosts"
+        self.log_view.border_title = "Events"
+        self.details.border_title = "Details"
+        self.channels.border_title = "Channels"
+        self.filter_box.display = False
+        self.host_tree.focus()
         self._apply_width(self.size.width)
         if self.start_feed:
             self.feed_thread.start()
             if self.feed_thread.crashed is not None:
                 self.notify(str(self.feed_thread.crashed), severity="error", timeout=10)
-        self.set_interval(self.tick_s, self.refresh_from_model)
+        self._timer = self.set_interval(self.tick_s, self.refresh_from_model)
         self.refresh_from_model()
 
     def on_unmount(self) -> None:
+        self._timer.stop()
         self.feed_thread.stop()
 
     def on_resize(self) -> None:
@@ -119,10 +128,10 @@ class HubtopApp(App[None]):
 
     def refresh_from_model(self) -> None:
         """Bring every pane up to date with the model: only what changed, once per tick."""
+        if not self.host_tree.is_attached:
+            return
         feed = self.feed
-        tree = self.query_one("#tree", HostTree)
-        log = self.query_one("#log", EventLog)
-        details = self.query_one("#details", HostDetails)
+        tree, log, details = self.host_tree, self.log_view, self.details
         now = time.time()
         clock = now - self._last_clock >= 1.0
         with self.batch_update(), feed.lock:
@@ -138,8 +147,8 @@ class HubtopApp(App[None]):
         if clock:
             self._last_clock = now
             tree.repaint_clock()
-        self.query_one(StatusBar).show(info)
-        self.query_one("#channels", ChannelList).show(rows)
+        self.status_bar.show(info)
+        self.channels.show(rows)
         self._titles(tree, log)
         self._announce(info)
         if snapshots and not self._frozen:
@@ -165,7 +174,7 @@ class HubtopApp(App[None]):
         feed = self.feed
         st = feed.status
         client = self.feed_thread.client
-        log = self.query_one("#log", EventLog)
+        log = self.log_view
         j = feed.journal
         crashed = self.feed_thread.crashed
         text = st.text if st else (f"stopped: {crashed}" if crashed else "connecting")
@@ -253,23 +262,23 @@ class HubtopApp(App[None]):
     @on(VirtualList.Highlighted, "#tree")
     def _on_tree_moved(self, message: VirtualList.Highlighted) -> None:
         if not self.narrow:
-            self.show_details(self.query_one("#details", HostDetails), self.query_one("#tree", HostTree).cursor_key)
+            self.show_details(self.details, self.host_tree.cursor_key)
 
     @on(HostTree.Changed)
     def _on_tree_shape(self, message: HostTree.Changed) -> None:
-        tree = self.query_one("#tree", HostTree)
+        tree = self.host_tree
         with self.feed.lock:
             tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
 
     @on(VirtualList.Selected, "#tree")
     def _on_tree_selected(self, message: VirtualList.Selected) -> None:
-        key = self.query_one("#tree", HostTree).cursor_key
+        key = self.host_tree.cursor_key
         if key is not None:
             self.push_screen(DetailsScreen(key))
 
     @on(VirtualList.Selected, "#log")
     def _on_log_selected(self, message: VirtualList.Selected) -> None:
-        log = self.query_one("#log", EventLog)
+        log = self.log_view
         entry = log.entry_at(message.index)
         if entry is None:
             self.notify("that entry has left the journal", severity="warning")
@@ -281,37 +290,37 @@ class HubtopApp(App[None]):
     # ------------------------------------------------------------------ filter
 
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         box.display = True
         box.focus()
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, message: Input.Changed) -> None:
-        tree = self.query_one("#tree", HostTree)
+        tree = self.host_tree
         tree.set_filter(message.value)
         with self.feed.lock:
             tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
-        self._titles(tree, self.query_one("#log", EventLog))
+        self._titles(tree, self.log_view)
 
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, message: Input.Submitted) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         if not box.value:
             box.display = False
-        self.query_one("#tree", HostTree).focus()
+        self.host_tree.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        box = self.filter_box
         if not box.display and not box.value:
             return
         box.value = ""
         box.display = False
-        self.query_one("#tree", HostTree).focus()
+        self.host_tree.focus()
 
     # ------------------------------------------------------------------ log
 
     def action_toggle_hold(self) -> None:
-        log = self.query_one("#log", EventLog)
+        log = self.log_view
         log.toggle_hold()
         self.refresh_from_model()
 
@@ -320,8 +329,8 @@ class HubtopApp(App[None]):
         self.refresh_from_model()
 
     def action_narrow(self) -> None:
-        log = self.query_one("#log", EventLog)
-        tree = self.query_one("#tree", HostTree)
+        log = self.log_view
+        tree = self.host_tree
         with self.feed.lock:
             if log.narrow is not None:
                 log.set_narrow(None)
@@ -369,7 +378,7 @@ class HubtopApp(App[None]):
         if self.narrow:
             self.push_screen(ChannelsScreen())
         else:
-            self.query_one("#channels", ChannelList).focus()
+            self.channels.focus()
 
     async def action_quit(self) -> None:
         self.exit(return_code=0)

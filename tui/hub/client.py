@@ -26,7 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from ..config import Settings
 from .errors import HubError, describe, for_status
-from .models import Confirmation, HostRecord, VMRecord
+from .models import ClientIdBody, Confirmation, HostRecord, VMRecord
 from .parse import Event, Malformed, Note, parse_frame
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
@@ -81,7 +81,8 @@ Sink = Callable[[Item], Any]
 
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0, rng: random.Random | None = None) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]; attempt 1 is the first retry."""
-    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
+    # the exponent is clamped: after hours of retries 2**attempt would overflow a float
+    ceiling = min(cap, base * (2 ** min(max(0, attempt - 1), 64)))
     return (rng or random).uniform(0, ceiling)
 
 
@@ -161,7 +162,8 @@ class HubClient:
         """Change the subscription. Removing channels calls the unsubscribe endpoint with the live client id;
         adding one makes a planned reconnect with the new set (closing the old socket first)."""
         wanted = tuple(c for c in dict.fromkeys(c.lower() for c in channels) if c != "global")
-        current = {c for c in self.subscriptions if c != "global"}
+        # without a confirmation (an older server) what we asked for is the best guess of what we have
+        current = {c for c in (self.subscriptions or self.channels) if c != "global"}
         self.channels = wanted
         added = set(wanted) - current
         removed = current - set(wanted)
@@ -216,8 +218,9 @@ class HubClient:
         """Connect and keep connected until :meth:`stop`. With ``fail_fast`` the first failure raises
         :class:`HubError` instead of retrying."""
         attempt = 0
+        # when the live feed went down, and why: None until a connection that was up is lost
         down_since: float | None = None
-        reason = ""
+        down_reason = ""
         relogged = False
         while not self._stopping:
             self._status("connecting", "connecting" if attempt == 0 else f"connecting (attempt {attempt + 1})",
@@ -234,26 +237,28 @@ class HubClient:
                     except HubError as login_err:
                         err = login_err
                 if self.fail_fast and self.connections == 0:
-                    raise
+                    raise err from None
                 if err.kind in ("auth", "forbidden", "tls", "config", "not_found"):
                     self._status("auth_failed" if err.kind in ("auth", "forbidden") else "stopped",
                                  f"auth failed: {err}" if err.kind in ("auth", "forbidden") else f"stopped: {err}",
                                  error=err)
                     return
                 attempt += 1
-                if down_since is None:
-                    down_since = time.time()
-                    reason = str(err)
                 delay = backoff_delay(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
                 self._status("reconnecting", f"reconnecting in {delay:.0f} s (attempt {attempt})",
                              attempt=attempt, delay=delay, error=err, reason=str(err))
                 await self._sleep(delay)
                 continue
+            if self._stopping:  # stop() came while the handshake was under way
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(ws.close(), 2)
+                break
             relogged = False
             self.connections += 1
+            reason = ""
+            was_up = False
             try:
-                await self._session(ws, down_since, reason)
-                down_since, reason = None, ""
+                await self._session(ws, down_since, down_reason)
             except _Fatal as fatal:
                 if self.fail_fast and self.connections == 1:
                     raise fatal.error from None
@@ -263,6 +268,7 @@ class HubClient:
             except (OSError, TimeoutError) as exc:
                 reason = str(describe(exc, self.settings.display_url))
             finally:
+                was_up = self._connected_event.is_set()
                 self._ws = None
                 self._connected_event.clear()
                 self.client_id = None
@@ -271,14 +277,16 @@ class HubClient:
                 self._drop_note = None
             if self._stopping:
                 break
-            if down_since is None:
-                down_since = time.time()
-            if self._planned:
-                reason, self._planned = self._planned, None
-                attempt = 0
-                continue
+            planned = self._planned
+            if planned:
+                reason, self._planned = planned, None
             if not reason:
                 reason = "connection closed"
+            if was_up:  # the feed was live until now: a new outage starts (earlier ones were resynced)
+                down_since, down_reason = time.time(), reason
+            if planned:
+                attempt = 0
+                continue
             if time.monotonic() - started >= 5.0:
                 attempt = 0
             attempt += 1
@@ -308,7 +316,7 @@ class HubClient:
         except InvalidStatus as exc:
             resp = exc.response
             body = resp.body.decode("utf-8", "replace") if resp.body else ""
-            raise for_status(resp.status_code, where, body, "subscribe endpoint") from None
+            raise for_status(resp.status_code, where, body, "subscribe endpoint", self.auth.secrets()) from None
         except InvalidURI:
             raise HubError(f"not a valid WebSocket URL for {where}", "config") from None
         except InvalidHandshake as exc:
@@ -340,8 +348,15 @@ class HubClient:
             while True:
                 frame = await ws.recv()
                 item = parse_frame(frame)
-                if item.__class__ is Event and item.event_type == "health" and item.message == "pong":
-                    pong.set()
+                if item.__class__ is Event and item.event_type != "orchestrator":
+                    if item.message == "pong" and item.event_type == "health":
+                        pong.set()
+                    elif self.client_id is None and isinstance(item.body, ClientIdBody):
+                        # the answer to the client-id request of a server that sent no confirmation
+                        self.client_id = item.body.client_id
+                        sink(item)
+                        self._status("connected", self._connected_text())
+                        continue
                 sink(item)
         finally:
             heartbeat.cancel()

@@ -27,8 +27,9 @@ class HubError(Exception):
         return self.message
 
 
-def _server_says(body: str) -> str:
-    """The ``message`` of the server's error JSON, if there is one, cut to something short."""
+def _server_says(body: str, secrets: tuple[str, ...] = ()) -> str:
+    """The ``message`` of the server's error JSON, if there is one, cut to something short, with any of
+    ``secrets`` it repeats (a careless server or proxy may echo the credentials) blanked out."""
     import json
 
     try:
@@ -36,14 +37,18 @@ def _server_says(body: str) -> str:
     except ValueError:
         return ""
     if isinstance(value, dict) and isinstance(value.get("message"), str):
-        text = " ".join(value["message"].split())
-        return text[:160]
+        text = value["message"]
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return " ".join(text.split())[:160]
     return ""
 
 
-def for_status(status: int, where: str, body: str = "", what: str = "request") -> HubError:
-    """A HubError for an HTTP answer ``status`` from ``where``."""
-    said = _server_says(body)
+def for_status(status: int, where: str, body: str = "", what: str = "request",
+               secrets: tuple[str, ...] = ()) -> HubError:
+    """A HubError for an HTTP answer ``status`` from ``where``; ``secrets`` never appear in it."""
+    said = _server_says(body, secrets)
     tail = f": {said}" if said else ""
     if status == 401:
         return HubError(f"authentication failed at {where} (401){tail}; check the token, API key or password", "auth", 401)

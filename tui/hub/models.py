@@ -91,7 +91,8 @@ class VMRecord(Lenient):
     id: str = Field("", validation_alias=AliasChoices("ID", "id", "vm_id", "Id"))
     name: str = Field("", validation_alias=AliasChoices("Name", "name"))
     state: str = Field("", validation_alias=AliasChoices("State", "state"))
-    os: str = Field("", validation_alias=AliasChoices("OS", "os", "os_type", "Type"))
+    # not "Type": in Parallels' record that is the kind of machine ("VM" / "CT"), not the guest OS
+    os: str = Field("", validation_alias=AliasChoices("OS", "os", "os_type"))
     uptime: str = Field("", validation_alias=AliasChoices("Uptime", "uptime"))
     description: str = Field("", validation_alias=AliasChoices("Description", "description"))
     host_id: str = ""
@@ -143,9 +144,20 @@ class HostDeployedBody(Lenient):
     message: str = ""
 
 
+def _none_to(factory: Any) -> Any:
+    """A before-validator turning a Go nil (JSON null) into an empty value."""
+
+    def check(cls: Any, v: Any) -> Any:
+        return factory() if v is None else v
+
+    return classmethod(check)
+
+
 class HostStatsBody(Lenient):
     host_id: str
     stats: dict[str, Any] = Field(default_factory=dict)
+
+    _stats = field_validator("stats", mode="before")(_none_to(dict))
 
 
 class LogLine(Lenient):
@@ -157,6 +169,8 @@ class LogLine(Lenient):
 class HostLogsBody(Lenient):
     host_id: str
     log: LogLine = Field(default_factory=LogLine)
+
+    _log = field_validator("log", mode="before")(_none_to(dict))
 
 
 class HostGenericBody(Lenient):
@@ -184,6 +198,8 @@ class HostVMBody(Lenient):
 
 class MacVMsRunning(Lenient):
     mac_vms_running: list[Any] = Field(default_factory=list)
+
+    _running = field_validator("mac_vms_running", mode="before")(_none_to(list))
 
 
 class HostMacVMsBody(Lenient):

@@ -33,6 +33,11 @@ class Auth:
         s = self.settings
         return bool((s.user and s.password) or s.api_key)
 
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret in play, so an error message can be cleaned of them."""
+        s = self.settings
+        return tuple(x.reveal() for x in (self.token, s.token, s.api_key, s.password) if x)
+
     def headers(self) -> dict[str, str]:
         if self.token:
             return {"Authorization": f"Bearer {self.token.reveal()}"}
@@ -87,7 +92,7 @@ class HubRest:
             await self.login()
             return await self._request(method, path, what, json_body=json_body, auth=auth, retry_auth=False)
         if resp.status_code >= 400:
-            raise for_status(resp.status_code, self.where, resp.text, what) from None
+            raise for_status(resp.status_code, self.where, resp.text, what, self.auth.secrets()) from None
         return resp
 
     def _json(self, resp: httpx.Response, what: str) -> Any:

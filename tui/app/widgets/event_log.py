@@ -20,6 +20,17 @@ from ...hub.parse import Event, Malformed, Note
 from ...journal import Entry, Gap, Journal
 from .virtual_list import VirtualList
 
+SHORT_CHANNEL = {
+    "orchestrator": "orch",
+    "health": "health",
+    "global": "global",
+    "system": "system",
+    "system_logs": "syslog",
+    "reverse_proxy": "rproxy",
+    "catalog_cache": "cache",
+    "job_manager": "jobs",
+}
+
 
 def entry_host_vm(entry: Entry) -> tuple[str | None, str | None]:
     if entry.__class__ is not Event:
@@ -206,27 +217,36 @@ class EventLog(VirtualList):
         st = self.style_for
         if entry is None:
             return [Segment("…", st("event-log--note"))]
-        stamp = datetime.fromtimestamp(entry.received_at).strftime("%H:%M:%S.%f")[:12]
+        wide = width >= 120
+        stamp = datetime.fromtimestamp(entry.received_at).strftime("%H:%M:%S.%f")[:12 if wide else 8]
         segs = [Segment(stamp + " ", st("event-log--time"))]
-        rest = width - 13
+        rest = width - len(stamp) - 1
         cls = entry.__class__
         if cls is Event:
             host_label, vm_label = self._labels(entry)
-            chan_w, msg_w = 12, min(26, max(12, rest // 4))
-            host_w = min(22, max(8, rest // 6))
-            vm_w = min(20, max(6, rest // 7))
-            sum_w = rest - chan_w - msg_w - host_w - vm_w - 4
-            if sum_w < 8:  # narrow terminal: drop the VM column first, then the host column
-                sum_w += vm_w + 1
-                vm_w = 0
-            segs.append(Segment(_fit(entry.event_type, chan_w) + " ", st("event-log--channel")))
+            message = entry.message
+            if wide:
+                chan_w, msg_w, host_w, vm_w = 12, 26, 22, 20
+                channel = entry.event_type
+            else:  # narrow terminal: short channel names, drop HOST_ prefixes, the VM goes into the summary
+                chan_w, msg_w, host_w, vm_w = 6, 16, 14, 0
+                channel = SHORT_CHANNEL.get(entry.event_type, entry.event_type)
+                if entry.event_type == "orchestrator":
+                    message = message.removeprefix("HOST_")
+                host_label = host_label.split(".", 1)[0] if "." in host_label else host_label
+            if entry.duplicate:
+                message += " (dup)"
+            sum_w = max(0, rest - chan_w - msg_w - host_w - vm_w - (4 if vm_w else 3))
+            text = summary(entry)
+            if not vm_w and vm_label:
+                text = f"{vm_label}: {text}"
+            segs.append(Segment(_fit(channel, chan_w) + " ", st("event-log--channel")))
             msg_style = st("event-log--duplicate") if entry.duplicate else st("event-log--message")
-            message = entry.message + (" (dup)" if entry.duplicate else "")
             segs.append(Segment(_fit(message, msg_w) + " ", msg_style))
             segs.append(Segment(_fit(host_label, host_w) + " ", st("event-log--host")))
             if vm_w:
                 segs.append(Segment(_fit(vm_label, vm_w) + " ", st("event-log--host")))
-            segs.append(Segment(_fit(summary(entry), max(0, sum_w)), st("event-log--summary")))
+            segs.append(Segment(_fit(text, sum_w), st("event-log--summary")))
         elif cls is Malformed:
             segs.append(Segment(f"⚠ malformed frame ({entry.reason}): {entry.excerpt}"[:rest], st("event-log--malformed")))
         elif cls is Gap:

@@ -13,7 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...cluster import Cluster, Host
-from ...describe import LINK_SYMBOL, health_badge, human_bytes, vm_badge
+from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, vm_badge
 from ...render import ago, vm_summary
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -110,7 +110,7 @@ def vm_renderable(cluster: Cluster, host_id: str, vm_id: str, now: float) -> Gro
         ("os", vm.os or "-"),
         ("state", vm_badge(vm.state)),
         ("previous", vm.previous_state or "-"),
-        ("uptime", vm.uptime or "-"),
+        ("uptime", human_duration(vm.uptime)),
         ("changed", _clock(vm.last_change)),
     ]
     if vm.snapshots is not None:

@@ -29,6 +29,12 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
     COMPONENT_CLASSES = {"virtual-list--cursor", "virtual-list--cursor-blur"}
+    DEFAULT_CSS = """
+    VirtualList {
+        overflow-x: hidden;
+        overflow-y: auto;
+    }
+    """
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
@@ -87,7 +93,7 @@ class VirtualList(ScrollView, can_focus=True):
     def set_row_count(self, rows: int) -> None:
         """Tell the view how many rows there are now (keeps the cursor in range)."""
         self._rows = rows
-        self.virtual_size = Size(self.size.width, rows)
+        self.virtual_size = Size(0, rows)
         if self.cursor >= rows:
             self.set_cursor(max(0, rows - 1), scroll=False)
 
@@ -133,7 +139,7 @@ class VirtualList(ScrollView, can_focus=True):
         return strip.crop_extend(0, width, self.rich_style)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, self._rows)
+        self.virtual_size = Size(0, self._rows)
 
     def on_focus(self) -> None:
         self.refresh_row(self.cursor)
