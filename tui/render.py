@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
+from . import clock
 from .cluster import HEALTHY, LINK_DEGRADED, LINK_DISCONNECTED, UNHEALTHY, Cluster, Host
 from .journal import Journal
 
@@ -18,7 +18,7 @@ def ago(ts: float | None, now: float | None = None) -> str:
     """``3s ago``, ``4m ago``, ``2h ago``, ``never``."""
     if ts is None:
         return "never"
-    delta = max(0.0, (time.time() if now is None else now) - ts)
+    delta = max(0.0, (clock.now() if now is None else now) - ts)
     if delta < 60:
         return f"{delta:.0f}s ago"
     if delta < 3600:
@@ -119,7 +119,7 @@ def status_json(
         "url": url,
         "client_id": client_id,
         "subscriptions": list(subscriptions),
-        "generated_at": iso(time.time() if now is None else now),
+        "generated_at": iso(clock.now() if now is None else now),
         "hosts": hosts,
         "totals": cluster.totals(),
         "events": {

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input
 
+from .. import clock
 from ..cluster import Cluster
 from ..config import Settings
 from ..feed import Feed, FeedThread
@@ -132,20 +133,21 @@ class HubtopApp(App[None]):
             return
         feed = self.feed
         tree, log, details = self.host_tree, self.log_view, self.details
-        now = time.time()
-        clock = now - self._last_clock >= 1.0
+        now = clock.now()
+        tick_at = time.monotonic()
+        second = tick_at - self._last_clock >= 1.0
         with self.batch_update(), feed.lock:
             changes = feed.cluster.take_changes()
             tree.sync(feed.cluster, changes, now)
             log.sync()
             key = tree.cursor_key
-            if not self.narrow and (key != details.key or clock or (key and key[1] in changes.hosts)):
+            if not self.narrow and (key != details.key or second or (key and key[1] in changes.hosts)):
                 details.show_key(feed.cluster, key, now)
             info = self._status_info()
             rows = self._channel_rows()
             snapshots = feed.snapshots
-        if clock:
-            self._last_clock = now
+        if second:
+            self._last_clock = tick_at
             tree.repaint_clock()
         self.status_bar.show(info)
         self.channels.show(rows)
@@ -173,7 +175,6 @@ class HubtopApp(App[None]):
     def _status_info(self) -> StatusInfo:
         feed = self.feed
         st = feed.status
-        client = self.feed_thread.client
         log = self.log_view
         j = feed.journal
         crashed = self.feed_thread.crashed
@@ -186,7 +187,7 @@ class HubtopApp(App[None]):
             state=st.state if st else ("stopped" if crashed else "connecting"),
             text=text,
             reason=st.reason if st and st.state in ("reconnecting", "connecting") else "",
-            client_id=client.client_id if client else None,
+            client_id=st.client_id if st else None,
             events=j.received,
             rate=feed.rate(),
             malformed=j.malformed,
@@ -218,7 +219,8 @@ class HubtopApp(App[None]):
 
     def _channel_rows(self) -> list[ChannelRow]:
         client = self.feed_thread.client
-        confirmed = set(client.subscriptions) if client else set()
+        st = self.feed.status
+        confirmed = set(st.subscriptions) if st is not None and st.state == "connected" else set()
         wanted = set(client.channels) if client else set(self.settings.channels)
         counts = self.feed.journal.by_channel
         return [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,6 +11,7 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ... import clock
 from ...cluster import Cluster, Host
 from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, vm_badge
 from ...render import ago, vm_summary
@@ -142,7 +142,7 @@ class HostDetails(VerticalScroll):
 
     def show_key(self, cluster: Cluster, key: tuple[str, str, str] | None, now: float | None = None) -> None:
         """Render the details of ``key`` from the model. Call with the feed lock held."""
-        now = time.time() if now is None else now
+        now = clock.now() if now is None else now
         self.key = key
         if key is None:
             self._body.update(Text("Select a host or VM", style="italic"))

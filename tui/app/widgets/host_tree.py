@@ -8,13 +8,13 @@ expanded state are kept by stable ids, so nothing jumps when events arrive or th
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.message import Message
 
+from ... import clock
 from ...cluster import LINK_CONNECTED, UNKNOWN, Changes, Cluster, Host
 from ...describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE
 from .virtual_list import VirtualList
@@ -140,7 +140,7 @@ class HostTree(VirtualList):
 
     def sync(self, cluster: Cluster, changes: Changes, now: float | None = None) -> None:
         """Bring the view up to date with the model. Call with the feed lock held."""
-        now = time.time() if now is None else now
+        now = clock.now() if now is None else now
         if changes.structure or self._needs_rebuild:
             self._rebuild(cluster, now)
             return
@@ -248,7 +248,7 @@ class HostTree(VirtualList):
 
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
         kind, hid, vid, last = self.rows[index]
-        now = time.time()
+        now = clock.now()
         st = self.style_for
         if kind == "h":
             view = self.hosts.get(hid)

@@ -1,0 +1,95 @@
+"""Helpers for the app tests: a simulator on 127.0.0.1, an app pointed at it, waiting for what a user sees,
+and a deterministic app (frozen clock, seeded world, no socket) for snapshot tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from tui import clock
+from tui.app.app import HubtopApp
+from tui.config import Secret, Settings
+from tui.hub.client import Snapshot, Status
+from tui.hub.models import HostRecord, VMRecord
+from tui.hub.parse import parse_frame
+from tui.sim import Simulator, World, start
+from tui.sim.frames import encode_frame
+
+FROZEN_AT = 1_795_000_000.0  # 2026-11-18, any fixed instant will do
+
+
+@contextlib.asynccontextmanager
+async def simulator(**options: Any) -> AsyncIterator[Simulator]:
+    """A simulator on a free loopback port in this event loop (the app's feed thread connects to it)."""
+    options.setdefault("seed", 7)
+    options.setdefault("hosts", 6)
+    options.setdefault("vms", 4)
+    sim = Simulator(**options)
+    runner, _url = await start("127.0.0.1", 0, simulator=sim)
+    try:
+        yield sim
+    finally:
+        await runner.cleanup()
+
+
+def settings_for(sim: Simulator, **overrides: Any) -> Settings:
+    settings = Settings(url=sim.url, token=Secret(sim.token), timeout=5.0)
+    for key, value in overrides.items():
+        setattr(settings, key, value)
+    return settings
+
+
+async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
+    """Let the app run until ``predicate()`` is truthy (a guard against hangs, not a timing assertion)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def screen_text(widget) -> list[str]:
+    """The text of a virtual list's visible rows, as a user reads them."""
+    return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> HubtopApp:
+    """An app with no socket: a seeded world's snapshot and events go straight into its feed, with the
+    clock frozen, so every run draws the same screen."""
+    clock.freeze(FROZEN_AT)
+    world = World(hosts=hosts, vms=vms, seed=seed, epoch=FROZEN_AT - 3600)
+    settings = Settings(url="http://127.0.0.1:5680", token=Secret("snapshot-token"))
+    app = HubtopApp(settings, start_feed=False)
+    feed = app.feed
+    feed.rate = lambda now=None: 0.0  # type: ignore[method-assign]
+    feed.channel_rate = lambda channel, now=None: 0.0  # type: ignore[method-assign]
+    feed.handle(Status("connected", "connected", client_id="3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
+                       subscriptions=("orchestrator", "health", "global")))
+    hosts_rec = [HostRecord.model_validate(h) for h in world.hosts_json()]
+    vms_rec = [VMRecord.model_validate(v) for v in world.machines_json()]
+    feed.handle(Snapshot(hosts_rec, vms_rec, None, "", at=FROZEN_AT - 60))
+    n = 0
+    for step in range(steps):
+        for channel, message, body in world.step(1.0):
+            if channel not in ("orchestrator", "health", "global"):
+                continue
+            n += 1
+            at = FROZEN_AT - steps + step
+            raw = encode_frame(f"{n:064x}", channel, message, body, timestamp="2026-11-18T00:00:00Z")
+            feed.handle(parse_frame(raw, received_at=at))
+    return app
+
+
+def static_text(static, width: int = 200) -> str:
+    """What a Static shows, as plain text (its content rendered by rich)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(static.content)
+    return console.export_text()
