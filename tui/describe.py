@@ -15,7 +15,7 @@ LINK_SYMBOL = {"connected": "⇄", "disconnected": "⨯", "degraded": "≈"}
 VM_SYMBOL = {
     "running": "▶",
     "stopped": "■",
-    "suspended": "⏾",
+    "suspended": "◌",
     "paused": "‖",
     "starting": "↗",
     "stopping": "↘",
@@ -76,6 +76,11 @@ def human_duration(value: str | float | None) -> str:
     if minutes:
         return f"{minutes}m {secs}s"
     return f"{secs}s"
+
+
+def human_mib(value: float | None) -> str:
+    """Resource sizes in host records are MiB (as Parallels reports them)."""
+    return "-" if value is None else human_bytes(float(value) * 1024 * 1024)
 
 
 def _short(value: Any, n: int = 60) -> str:

@@ -31,7 +31,7 @@ KEYS: list[tuple[str, str]] = [
 
 LEGEND = (
     "Hosts: ✔ healthy  ✖ unhealthy  ? unknown;  link: ⨯ disconnected  ≈ degraded (shown only when not connected).\n"
-    "VMs: ▶ running  ■ stopped  ⏾ suspended  ‖ paused  ↗ starting/resuming  ↘ stopping/suspending  ↻ resetting.\n"
+    "VMs: ▶ running  ■ stopped  ◌ suspended  ‖ paused  ↗ starting/resuming  ↘ stopping/suspending  ↻ resetting.\n"
     "Counts after a host are its VMs by state; the last figure is how long since the host was last heard.\n"
     "Rows that just changed are highlighted for two seconds. The status bar shows the connection in words,\n"
     "events received, the rate, malformed and duplicate frames, and PAUSED +N new while the log is held."

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from ... import clock
 from ...cluster import Cluster, Host
-from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, vm_badge
+from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, human_mib, vm_badge
 from ...render import ago, vm_summary
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -65,8 +65,8 @@ def host_renderable(host: Host, now: float) -> Group:
         cpus = f"{res.logical_cpu_count:.0f}" if res.logical_cpu_count is not None else "-"
         rows += [
             ("cpu", f"{cpus} logical"),
-            ("memory", human_bytes(res.memory_size)),
-            ("disk", f"{human_bytes(res.free_disk_size)} free of {human_bytes(res.disk_size)}"),
+            ("memory", human_mib(res.memory_size)),
+            ("disk", f"{human_mib(res.free_disk_size)} free of {human_mib(res.disk_size)}"),
         ]
     if host.mac_vms_running is not None:
         rows.append(("macOS VMs", f"{host.mac_vms_running} running"))

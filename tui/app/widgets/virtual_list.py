@@ -132,10 +132,14 @@ class VirtualList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         cursor = index == self.cursor
         segments = self.render_row(index, width, cursor)
-        strip = Strip(segments)
+        post = None
         if cursor:
             name = "virtual-list--cursor" if self.has_focus else "virtual-list--cursor-blur"
-            strip = strip.apply_style(self.style_for(name))
+            cursor_style = self.style_for(name)
+            # the cursor's background and weight over the row, the row's own colours (they carry meaning) kept
+            post = Style(bgcolor=cursor_style.bgcolor, bold=cursor_style.bold)
+        # the widget's colours under every segment
+        strip = Strip(Segment.apply_style(segments, self.rich_style, post))
         return strip.crop_extend(0, width, self.rich_style)
 
     def on_resize(self, event: events.Resize) -> None:
