@@ -93,10 +93,17 @@ class Host:
     mac_vms_running: int | None = None
     placeholder: bool = False
     local: bool = False
+    #: when something a person would notice changed: health, link, a VM's state, VMs added or removed
+    changed_at: float = 0.0
+    _parsed_url: str = field(default="", repr=False, compare=False)
+    _hostname: str = field(default="", repr=False, compare=False)
 
     @property
     def hostname(self) -> str:
-        return hostname_of(self.url)
+        if self._parsed_url != self.url:  # labels are read on every redraw: parse the URL once
+            self._hostname = hostname_of(self.url)
+            self._parsed_url = self.url
+        return self._hostname
 
     @property
     def label(self) -> str:
@@ -307,12 +314,16 @@ class Cluster:
         state = body.state or UNKNOWN
         if state != host.health:
             host.logs.append((event.received_at, "info", f"health {host.health} -> {state}"))
+            host.changed_at = event.received_at
         host.health = state
         return CHANGED_HOST
 
     def _on_link(self, body, event: Event) -> int:
         host = self._host(body.host_id, event.received_at)
-        host.link = _LINK_BY_MESSAGE[event.message]
+        link = _LINK_BY_MESSAGE[event.message]
+        if link != host.link:
+            host.changed_at = event.received_at
+        host.link = link
         return CHANGED_HOST
 
     def _on_host_added(self, body, event: Event) -> int:
@@ -382,6 +393,7 @@ class Cluster:
             if host.vms.pop(vm_id, None) is None:
                 return CHANGED_HOST
             self._structure = True
+            host.changed_at = now
             return CHANGED_HOST | CHANGED_STRUCTURE
         vm = host.vms.get(vm_id)
         flags = CHANGED_HOST | CHANGED_VM
@@ -389,9 +401,11 @@ class Cluster:
             vm = VM(id=vm_id, host_id=host.id, placeholder=kind not in ("added", "updated"), last_change=now)
             host.vms[vm_id] = vm
             self._structure = True
+            host.changed_at = now
             flags |= CHANGED_STRUCTURE
         if kind == "state":
             new_state = ev.current_state or UNKNOWN
+            host.changed_at = now
             vm.previous_state = ev.previous_state or vm.state
             vm.state = new_state
             vm.last_change = now

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 
 from .cluster import Cluster
 from .hub.client import Item, Snapshot, Status
@@ -26,8 +27,11 @@ OVERLOAD_SHARE = 0.8
 
 
 class Feed:
-    def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.cluster = cluster or Cluster()
+        #: the monotonic clock the rate is measured with (a test drives it to check the overload warning)
+        self.clock = clock
         self.journal = Journal(journal_size)
         self.lock = threading.Lock()
         self.status: Status | None = None
@@ -67,7 +71,7 @@ class Feed:
             self.journal.append(item)
 
     def _count(self, channel: str | None) -> None:
-        second = int(time.monotonic())
+        second = int(self.clock())
         buckets = self._buckets
         if buckets and buckets[-1][0] == second:
             buckets[-1][1] += 1
@@ -96,11 +100,11 @@ class Feed:
 
     def rate(self, now: float | None = None) -> float:
         """Events per second over the last few whole seconds."""
-        return self._rate_of(self._buckets, time.monotonic() if now is None else now)
+        return self._rate_of(self._buckets, self.clock() if now is None else now)
 
     def channel_rate(self, channel: str, now: float | None = None) -> float:
         cb = self._channel_buckets.get(channel)
-        return self._rate_of(cb, time.monotonic() if now is None else now) if cb else 0.0
+        return self._rate_of(cb, self.clock() if now is None else now) if cb else 0.0
 
     def overloaded(self, now: float | None = None) -> bool:
         """True when the rate stays near what the server can queue per client (it may be dropping events)."""

@@ -115,8 +115,13 @@ def write_entries(fh: IO[str], entries: Iterable[Entry]) -> int:
     """Write entries as JSON lines (the export format); returns how many."""
     n = 0
     for entry in entries:
-        fh.write(json.dumps(entry_record(entry), separators=(",", ":"), ensure_ascii=False))
-        fh.write("\n")
+        record = entry_record(entry)
+        try:
+            fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        except UnicodeEncodeError:
+            # a frame may carry a JSON-escaped lone surrogate ("\udc80"): legal JSON, but no UTF-8 file can
+            # hold it raw. Escaped, the line is still valid JSON and reads back to the same frame.
+            fh.write(json.dumps(record, separators=(",", ":"), ensure_ascii=True) + "\n")
         n += 1
     return n
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -40,6 +41,13 @@ CLOSE_REASONS = {
     1009: "a frame was too large",
     1011: "server error",
     1012: "server restarting",
+}
+
+
+#: close codes the client itself sends when the server breaks the protocol, and what they mean to a person
+_CLIENT_FAILED = {
+    1002: "the server broke the WebSocket protocol",
+    1007: "the server sent a text frame that is not valid UTF-8",
 }
 
 
@@ -79,6 +87,30 @@ Item = Event | Malformed | Status | Snapshot | Note
 Sink = Callable[[Item], Any]
 
 
+class _RedactingLogger(logging.LoggerAdapter):
+    """websockets' logger with every secret in play blanked out: at DEBUG it logs the handshake's request
+    headers, ``Authorization: Bearer <token>`` and ``X-Api-Key`` included."""
+
+    def __init__(self, logger: logging.Logger, secrets: Callable[[], tuple[str, ...]]) -> None:
+        super().__init__(logger, {})
+        self._secrets = secrets
+
+    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
+        if not self.isEnabledFor(level):
+            return
+        secrets = [s for s in self._secrets() if s]
+        if secrets:
+            try:
+                text = str(msg) % args if args else str(msg)
+            except (TypeError, ValueError):
+                text = " ".join(str(part) for part in (msg, *args))
+            for secret in secrets:
+                text = text.replace(secret, "***")
+            msg, args = text, ()
+        kwargs.setdefault("stacklevel", 2)
+        self.logger.log(level, msg, *args, **kwargs)
+
+
 def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0, rng: random.Random | None = None) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]; attempt 1 is the first retry."""
     # the exponent is clamped: after hours of retries 2**attempt would overflow a float
@@ -116,6 +148,7 @@ class HubClient:
         self._stop_event = asyncio.Event()
         self._connected_event = asyncio.Event()
         self._rng = random.Random()
+        self._ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), self.auth.secrets)
 
     # ------------------------------------------------------------------ public
 
@@ -312,6 +345,7 @@ class HubClient:
                 proxy=None,
                 user_agent_header="hubtop",
                 max_queue=64,
+                logger=self._ws_logger,
             )
         except InvalidStatus as exc:
             resp = exc.response
@@ -410,6 +444,10 @@ class HubClient:
             )
             return "frame too large"
         rcvd = exc.rcvd
+        if exc.sent is not None and exc.sent.code in _CLIENT_FAILED and not exc.rcvd_then_sent:
+            # the client failed the connection because the server broke the protocol (RFC 6455 demands it)
+            self._drop_note = f"{_CLIENT_FAILED[exc.sent.code]}; reconnected"
+            return f"{_CLIENT_FAILED[exc.sent.code]} ({exc.sent.code})"
         if rcvd is None:
             return "connection lost without a close frame"
         text = CLOSE_REASONS.get(rcvd.code, f"closed by the server (code {rcvd.code})")

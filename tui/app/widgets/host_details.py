@@ -44,18 +44,33 @@ def _clock(ts: float | None) -> str:
 
 
 def host_renderable(host: Host, now: float) -> Group:
+    """Live state first (health, link, VMs, last heard, sparklines), then the host's facts, then its log."""
     rec = host.record
     res = rec.resources if rec is not None else None
     link = host.link
-    rows: list[tuple[str, str | Text]] = [
+    live: list[tuple[str, str | Text]] = [
+        ("health", health_badge(host.health)),
+        ("link", f"{LINK_SYMBOL.get(link, '?')} {link}"),
+        ("VMs", vm_summary(host)),
+        ("last heard", _clock(host.last_heard)),
+    ]
+    stats = host.stats
+    if host.cpu_history or host.mem_history:
+        cpu = stats.get("cpu_percent")
+        mem = stats.get("memory_bytes")
+        cpu_now = f"{cpu:.0f}%" if isinstance(cpu, int | float) else "-"
+        mem_now = human_bytes(mem) if isinstance(mem, int | float) else "-"
+        live += [
+            ("cpu", f"{sparkline(host.cpu_history)} {cpu_now}"),
+            ("mem", f"{sparkline(host.mem_history)} {mem_now}"),
+        ]
+    facts: list[tuple[str, str | Text]] = [
         ("hostname", host.hostname or "-"),
         ("description", host.description or "-"),
         ("id", host.id),
-        ("health", health_badge(host.health)),
-        ("link", f"{LINK_SYMBOL.get(link, '?')} {link}"),
     ]
     if rec is not None:
-        rows += [
+        facts += [
             ("devops", rec.devops_version or "-"),
             ("parallels", rec.parallels_desktop_version or "-"),
             ("os", f"{rec.os_name} {rec.os_version}".strip() or "-"),
@@ -63,31 +78,19 @@ def host_renderable(host: Host, now: float) -> Group:
         ]
     if res is not None:
         cpus = f"{res.logical_cpu_count:.0f}" if res.logical_cpu_count is not None else "-"
-        rows += [
-            ("cpu", f"{cpus} logical"),
+        facts += [
+            ("cpus", f"{cpus} logical"),
             ("memory", human_mib(res.memory_size)),
             ("disk", f"{human_mib(res.free_disk_size)} free of {human_mib(res.disk_size)}"),
         ]
     if host.mac_vms_running is not None:
-        rows.append(("macOS VMs", f"{host.mac_vms_running} running"))
-    rows += [("VMs", vm_summary(host)), ("last heard", _clock(host.last_heard))]
+        facts.append(("macOS VMs", f"{host.mac_vms_running} running"))
     if host.placeholder:
-        rows.append(("note", "known only from events so far"))
-    parts: list = [Text(host.label, style="bold underline"), _fields(rows)]
-    stats = host.stats
-    if host.cpu_history or host.mem_history:
-        cpu = stats.get("cpu_percent")
-        mem = stats.get("memory_bytes")
-        parts.append(Text(""))
-        cpu_now = f"{cpu:.0f}%" if isinstance(cpu, int | float) else "-"
-        mem_now = human_bytes(mem) if isinstance(mem, int | float) else "-"
-        parts.append(_fields([
-            ("cpu", f"{sparkline(host.cpu_history)} {cpu_now}"),
-            ("mem", f"{sparkline(host.mem_history)} {mem_now}"),
-        ]))
-        extra = [f"{k} {v}" for k, v in stats.items() if k not in ("cpu_percent", "memory_bytes")][:4]
-        if extra:
-            parts.append(Text("  ".join(extra), style="dim"))
+        facts.append(("note", "known only from events so far"))
+    parts: list = [Text(host.label, style="bold underline"), _fields(live + facts)]
+    extra = [f"{k} {v}" for k, v in stats.items() if k not in ("cpu_percent", "memory_bytes")][:4]
+    if extra:
+        parts.append(Text("  ".join(extra), style="dim"))
     if host.logs:
         parts.append(Text("\nrecent log", style="bold"))
         for ts, level, message in list(host.logs)[-8:]:
