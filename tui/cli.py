@@ -24,6 +24,27 @@ examples:
 """
 
 
+def _number(kind: type, least: float, what: str):
+    """An argparse type: a number of ``kind`` not below ``least`` (a usage error, never a traceback later)."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value != value or value < least:  # NaN too
+            raise argparse.ArgumentTypeError(f"must be {what}: {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+_count = _number(int, 0, "0 or more")
+_positive = _number(int, 1, "1 or more")
+_seconds = _number(float, 0.0, "0 or more seconds")
+
+
 def _connection_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
     """The connection flags. On a subcommand their defaults are suppressed, so ``hubtop --url X status``
     keeps the X given before the subcommand."""
@@ -37,7 +58,8 @@ def _connection_options(parser: argparse.ArgumentParser, sub: bool = False) -> N
     g.add_argument("--channels", help="comma-separated channels (default orchestrator,health)")
     g.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     g.add_argument("--ca-file", dest="ca_file", help="trust this CA bundle (PEM) for the server's certificate")
-    g.add_argument("--timeout", type=float, help="seconds to wait for the server to answer (default 10)")
+    g.add_argument("--timeout", type=_number(float, 0.001, "a positive number of seconds"),
+                   help="seconds to wait for the server to answer (default 10)")
     g.add_argument("--profile", help="a profile of the config file")
 
 
@@ -62,14 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "2 CRITICAL (a host unhealthy), 3 UNKNOWN (could not connect or understand the server).")
     _connection_options(p, sub=True)
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--wait", type=float, default=0.0, metavar="SECONDS",
+    p.add_argument("--wait", type=_seconds, default=0.0, metavar="SECONDS",
                    help="also follow the live stream this long (staying through reconnects)")
 
     p = sub.add_parser("tail", help="print every event as one JSON line (jq-ready)",
                        description="Every received event as one compact JSON line on stdout; malformed frames and "
                        "reconnect gaps as one-line notes on stderr.")
     _connection_options(p, sub=True)
-    p.add_argument("--count", type=int, metavar="N", help="stop after N events")
+    p.add_argument("--count", type=_positive, metavar="N", help="stop after N events")
 
     p = sub.add_parser("simulate", help="run the embedded Events Hub simulator",
                        description="A local server speaking the Events Hub protocol over a believable world.")
@@ -86,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _sim_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--hosts", type=int, default=12, help="number of hosts (default 12)")
-    p.add_argument("--vms", type=int, default=8, help="VMs per host (default 8)")
-    p.add_argument("--rate", type=float, default=0.0, help="extra events per second for load (default 0)")
+    p.add_argument("--hosts", type=_count, default=12, help="number of hosts (default 12)")
+    p.add_argument("--vms", type=_count, default=8, help="VMs per host (default 8)")
+    p.add_argument("--rate", type=_number(float, 0.0, "0 or more"), default=0.0,
+                   help="extra events per second for load (default 0)")
     p.add_argument("--seed", type=int, help="seed of the world; the same seed gives the same stream")
 
 
@@ -130,7 +153,14 @@ def _settings(args: argparse.Namespace):
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        # a usage error of `status` is UNKNOWN (3), as for any monitoring plugin, never 2 (CRITICAL)
+        if exc.code == 2 and "status" in argv:
+            return EXIT_UNKNOWN
+        raise
     command = args.command
     try:
         if command == "simulate":

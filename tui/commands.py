@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import functools
 import json
 import os
 import sys
@@ -20,6 +22,15 @@ EXIT_UNKNOWN = 3
 
 def _err(message: str) -> None:
     print(f"hubtop: {message}", file=sys.stderr, flush=True)
+
+
+def _quiet_stdout() -> None:
+    """The reader of stdout went away (``| head``): point stdout at /dev/null so that nothing more we write,
+    nor Python's final flush at exit, fails with a BrokenPipeError ("Exception ignored ...")."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 # ---------------------------------------------------------------------------- status
@@ -72,15 +83,22 @@ def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> i
     if as_json:
         doc = render.status_json(feed.cluster, feed.journal, url=settings.display_url, client_id=client_id,
                                  subscriptions=subs)
-        print(json.dumps(doc, indent=2))
+        text = json.dumps(doc, indent=2)
     else:
-        print(render.summary_line(feed.cluster, code))
-        print(f"server {settings.display_url}  client {client_id or '?'}  channels {', '.join(subs) or '?'}")
-        print()
-        print(render.status_table(feed.cluster))
         c = feed.journal.counters()
-        print()
-        print(f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}")
+        text = "\n".join([
+            render.summary_line(feed.cluster, code),
+            f"server {settings.display_url}  client {client_id or '?'}  channels {', '.join(subs) or '?'}",
+            "",
+            render.status_table(feed.cluster),
+            "",
+            f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}",
+        ])
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `hubtop status | head -1`: the reader has what it wanted; the verdict stands
+        _quiet_stdout()
     return code
 
 
@@ -155,10 +173,7 @@ class _TailSink:
 
     def _broken(self) -> None:
         self.broken = True
-        # the reader went away (`| head`): stop quietly, and keep Python from complaining at exit
-        with contextlib.suppress(OSError):
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+        _quiet_stdout()
         self.loop.create_task(self.client.stop())
 
 
@@ -199,12 +214,21 @@ def simulate(args: argparse.Namespace) -> int:
     from .sim import serve
 
     try:
+        # the banner is flushed at once: with stdout on a pipe or a file (`| tee`, `> sim.log`) it would
+        # otherwise sit in the buffer while the simulator runs, and nobody would learn its URL and token
         asyncio.run(serve(host=args.host, port=args.port, token=args.token, hosts=args.hosts, vms=args.vms,
-                          rate=args.rate, seed=args.seed, one_connection_per_ip=args.one_connection_per_ip))
+                          rate=args.rate, seed=args.seed, one_connection_per_ip=args.one_connection_per_ip,
+                          print=functools.partial(print, flush=True)))
     except KeyboardInterrupt:
         return 0
+    except BrokenPipeError:  # `hubtop simulate | head -2`: the banner's reader went away
+        _quiet_stdout()
+        return 0
     except OSError as err:
-        _err(f"cannot listen on {args.host}:{args.port}: {err.strerror or err}")
+        # asyncio words a failed bind as "error while attempting to bind on address (...): ...": say it once
+        reason = os.strerror(err.errno) if isinstance(err.errno, int) and err.errno > 0 else (err.strerror or err)
+        hint = "; --port 0 picks a free one" if err.errno == errno.EADDRINUSE else ""
+        _err(f"cannot listen on {args.host}:{args.port}: {reason}{hint}")
         return 2
     return 0
 

@@ -41,10 +41,16 @@ def vm_summary(host: Host) -> str:
     return ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
+def _health_unknown(host: Host) -> bool:
+    # the server hubtop is connected to, known from its pdfm events only (no host record): the protocol never
+    # reports its health, and it is answering, so its unknown health is no warning
+    return host.health not in (HEALTHY, UNHEALTHY) and not (host.local and host.record is None)
+
+
 def host_level(host: Host) -> int:
     if host.health == UNHEALTHY:
         return CRITICAL
-    if host.health != HEALTHY or host.link in (LINK_DISCONNECTED, LINK_DEGRADED):
+    if _health_unknown(host) or host.link in (LINK_DISCONNECTED, LINK_DEGRADED):
         return WARNING
     return OK
 
@@ -58,7 +64,7 @@ def summary_line(cluster: Cluster, code: int) -> str:
     totals = cluster.totals()
     hosts = cluster.hosts.values()
     bad = [h.label for h in hosts if h.health == UNHEALTHY]
-    unknown = [h.label for h in hosts if h.health not in (HEALTHY, UNHEALTHY)]
+    unknown = [h.label for h in hosts if _health_unknown(h)]
     link = [h.label for h in hosts if h.link in (LINK_DISCONNECTED, LINK_DEGRADED)]
     parts = [f"{totals['hosts']} hosts", f"{totals['vms']} VMs"]
     if bad:

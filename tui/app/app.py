@@ -48,8 +48,8 @@ class HubtopApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("slash", "filter", "Filter", id="filter"),
-        Binding("p", "toggle_hold", "Hold/resume", id="hold"),
-        Binding("n", "narrow", "Narrow log", id="narrow"),
+        Binding("p", "toggle_hold", "Hold", id="hold"),
+        Binding("n", "narrow", "Narrow", id="narrow"),
         Binding("c", "channels", "Channels", id="channels"),
         Binding("e", "export", "Export", id="export"),
         Binding("question_mark", "help", "Help", id="help"),

@@ -1,0 +1,729 @@
+"""The command line as a user runs it: ``python -m tui ...`` in a subprocess, against servers on 127.0.0.1
+that run in the test's own event loop (the simulator, scripted hubs, a web server that is no hub, TLS).
+
+The simulator's world is frozen (``world.step`` does nothing) wherever a test checks what hubtop says about
+it, so nothing changes unless the test emits it; health and link changes are made with ``sim.emit``. Every
+run is checked for tracebacks, "Exception ignored" noise and leaked secrets. Timeouts are hang guards only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import ssl
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import trustme
+from aiohttp import web
+from servers import HubServer, free_port, standard_world, wait_until
+
+from tui.sim import Simulator, World, start
+
+ROOT = Path(__file__).resolve().parent.parent
+HUBTOP = Path(sys.executable).with_name("hubtop")
+JQ = shutil.which("jq") or ("/usr/bin/jq" if Path("/usr/bin/jq").exists() else None)
+
+TOKEN = "cli-tok-S3CR3T-a1b2c3"
+PASSWORD = "cli-pw-S3CR3T-hunter2"
+API_KEY = "cli-key-S3CR3T-0xfeed"
+WRONG_TOKEN = "cli-wrong-S3CR3T-token"
+SECRETS = (TOKEN, PASSWORD, API_KEY, WRONG_TOKEN)
+
+HOSTS, VMS = 4, 3
+#: World(hosts=4, vms=3) with this seed starts with every host healthy ...
+HEALTHY_SEED = 1
+#: ... and with this one, with exactly one host unhealthy
+SICK_SEED = 5
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+#: a hang guard for one CLI run
+RUN_TIMEOUT = 30.0
+#: a hang guard for waiting on the server to see the CLI (a cold interpreter start on a busy machine)
+CONNECT_TIMEOUT = 20.0
+
+
+# ------------------------------------------------------------------------------------------------ running
+
+
+@dataclass
+class Run:
+    rc: int
+    out: str
+    err: str
+    elapsed: float
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """The environment of a user with no hubtop settings: no ``HUBTOP_*`` (but a config path that does not
+    exist), and stdout buffered as it is for anyone (no ``PYTHONUNBUFFERED``)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBTOP_") and k != "PYTHONUNBUFFERED"}
+    env["HUBTOP_CONFIG"] = str(ROOT / "tests" / "no-such-dir" / "config.toml")
+    env.update(extra)
+    return env
+
+
+def _default_sigint() -> None:
+    # a child started from a shell's background job inherits SIGINT ignored, and Python then never raises
+    # KeyboardInterrupt; a user's hubtop has the default disposition, so give the child that
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+async def spawn(*args: str, env: dict[str, str] | None = None, program: str | None = None,
+                python_flags: tuple[str, ...] = ()) -> asyncio.subprocess.Process:
+    cmd = [program] if program else [sys.executable, *python_flags, "-m", "tui"]
+    return await asyncio.create_subprocess_exec(
+        *cmd, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=env if env is not None else cli_env(), cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+
+
+async def finish(proc: asyncio.subprocess.Process, started: float | None = None, timeout: float = RUN_TIMEOUT,
+                 head: str = "") -> Run:
+    """Wait for ``proc`` and collect its output (``head``: stdout already read by the test)."""
+    started = time.monotonic() if started is None else started
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        raise AssertionError(f"hubtop still running after {timeout} s; stderr: {err.decode()[-2000:]}") from None
+    assert proc.returncode is not None
+    return Run(proc.returncode, head + out.decode(), err.decode(), time.monotonic() - started)
+
+
+async def hubtop(*args: str, env: dict[str, str] | None = None, **kw: Any) -> Run:
+    started = time.monotonic()
+    run = await finish(await spawn(*args, env=env, **kw), started)
+    assert_clean(run)
+    return run
+
+
+async def shell(script: str, **env: str) -> Run:
+    """``bash -c script`` (for real pipes), with ``$PY`` the interpreter and ``env`` added."""
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        "bash", "-c", script, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env=cli_env(PY=sys.executable, **env), cwd=ROOT,
+        preexec_fn=_default_sigint,
+    )
+    run = await finish(proc, started)
+    assert_clean(run)
+    return run
+
+
+async def readline(proc: asyncio.subprocess.Process, timeout: float = CONNECT_TIMEOUT) -> str:
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), timeout)
+    assert line, "stdout ended early"
+    return line.decode()
+
+
+def assert_clean(run: Run) -> None:
+    """What no user may ever see: a traceback, Python's shutdown noise, a secret."""
+    for text in (run.out, run.err):
+        assert "Traceback" not in text, text
+        assert "Exception ignored" not in text, text
+        for secret in SECRETS:
+            assert secret not in text, f"a secret leaked: {text}"
+
+
+def one_line_error(run: Run) -> str:
+    """The one line on stderr that says why; returns it."""
+    lines = run.err.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {run.err!r}"
+    assert lines[0].startswith("hubtop: "), lines[0]
+    return lines[0]
+
+
+def with_token(**extra: str) -> dict[str, str]:
+    return cli_env(HUBTOP_TOKEN=TOKEN, **extra)
+
+
+# ------------------------------------------------------------------------------------------------ servers
+
+
+@contextlib.asynccontextmanager
+async def simulator(*, frozen: bool = True, seed: int = HEALTHY_SEED, hosts: int = HOSTS, vms: int = VMS,
+                    **options: Any) -> AsyncIterator[Simulator]:
+    """The simulator on a free port of 127.0.0.1 in this loop. ``frozen``: the world never moves by itself
+    (no spontaneous events), so what the CLI prints can be compared with ``sim.world``."""
+    sim = Simulator(token=TOKEN, hosts=hosts, vms=vms, seed=seed, **options)
+    if frozen:
+        sim.world.step = lambda dt: []  # type: ignore[method-assign]
+    runner, _ = await start("127.0.0.1", 0, simulator=sim)
+    try:
+        yield sim
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    async with simulator() as s:
+        yield s
+
+
+async def connected(sim: Simulator, proc: asyncio.subprocess.Process, n: int = 1) -> None:
+    """Wait until the simulator has accepted the CLI's ``n``-th subscription."""
+    await wait_until(lambda: len(sim.connections) >= n or proc.returncode is not None, CONNECT_TIMEOUT,
+                     f"subscription {n} of the CLI")
+    assert proc.returncode is None, "the CLI ended before it subscribed"
+
+
+def world_hosts(sim: Simulator) -> list[dict]:
+    return sim.world.hosts_json()
+
+
+def hostname(record: dict) -> str:
+    return record["host"].split("//")[1].split(":")[0]
+
+
+def vm_summary(sim: Simulator, host_id: str) -> str:
+    """What the table's VMS column says for a host of the world: ``2 running, 1 stopped``."""
+    counts = Counter(vm["State"] for vm in sim.world.machines_json() if vm["host_id"] == host_id)
+    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def table_rows(run: Run) -> dict[str, dict[str, str]]:
+    """The status table, by host label, cut at the header's column offsets."""
+    lines = run.lines
+    start = next(i for i, line in enumerate(lines) if line.startswith("HOST "))
+    header = lines[start]
+    names = ["HOST", "STATE", "LINK", "VMS", "LAST HEARD"]
+    offsets = [header.index(name) for name in names]
+    rows: dict[str, dict[str, str]] = {}
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = [line[a:b].strip() for a, b in zip(offsets, [*offsets[1:], None], strict=True)]
+        rows[cells[0]] = dict(zip(names, cells, strict=True))
+    return rows
+
+
+@contextlib.asynccontextmanager
+async def web_server(status: int, body: str, content_type: str = "text/html") -> AsyncIterator[str]:
+    """A web server that is no hub: every path answers ``status`` with ``body``."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=status, text=body, content_type=content_type)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+# ------------------------------------------------------------------------------------------------ the basics
+
+
+def test_the_chosen_seeds_make_the_worlds_the_tests_expect():
+    states = [h["state"] for h in World(hosts=HOSTS, vms=VMS, seed=HEALTHY_SEED).hosts_json()]
+    assert states == ["healthy"] * HOSTS
+    states = [h["state"] for h in World(hosts=HOSTS, vms=VMS, seed=SICK_SEED).hosts_json()]
+    assert states.count("unhealthy") == 1 and states.count("healthy") == HOSTS - 1
+
+
+async def test_help_lists_the_commands_and_python_m_tui_is_hubtop():
+    as_module, as_script = await asyncio.gather(hubtop("--help"), hubtop("--help", program=str(HUBTOP)))
+    assert as_module.rc == as_script.rc == 0
+    assert as_module.out == as_script.out
+    assert as_module.out.startswith("usage: hubtop")
+    for word in ("status", "tail", "simulate", "demo", "--url", "--token", "--api-key", "--user", "--channels",
+                 "--insecure", "--ca-file", "--timeout", "HUBTOP_TOKEN"):
+        assert word in as_module.out, word
+    status_help = await hubtop("status", "--help")
+    assert status_help.rc == 0
+    for word in ("--json", "--wait", "--url", "--token", "--ca-file"):
+        assert word in status_help.out, word
+
+
+async def test_help_status_and_tail_never_import_textual(sim):
+    runs = await asyncio.gather(
+        hubtop("--help", python_flags=("-X", "importtime")),
+        hubtop("--url", sim.url, "status", env=with_token(), python_flags=("-X", "importtime")),
+        hubtop("--url", sim.url, "tail", "--count", "1", env=with_token(), python_flags=("-X", "importtime")),
+    )
+    for run in runs:
+        assert run.rc == 0, run.err[-2000:]
+        assert "import time:" in run.err and "tui.cli" in run.err  # the check below would see an import
+        assert "textual" not in run.err.lower()
+
+
+# ------------------------------------------------------------------------------------------------ status
+
+
+async def test_status_table_of_a_healthy_world_exits_0(sim):
+    # the connection options work before the subcommand and after it
+    before, after = await asyncio.gather(
+        hubtop("--url", sim.url, "--timeout", "15", "status", env=with_token()),
+        hubtop("status", "--url", sim.url, "--timeout", "15", env=with_token()),
+    )
+    for run in (before, after):
+        assert run.rc == 0, run.err
+        assert run.err == ""
+        lines = run.lines
+        assert lines[0] == f"HUBTOP OK - {HOSTS} hosts; {HOSTS * VMS} VMs; all hosts healthy"
+        server = re.fullmatch(r"server (\S+)  client (\S+)  channels (.+)", lines[1])
+        assert server, lines[1]
+        assert server[1] == sim.url and UUID.match(server[2]) and server[3] == "orchestrator, health, global"
+        rows = table_rows(run)
+        assert len(rows) == HOSTS
+        for record in world_hosts(sim):
+            row = rows[f"{hostname(record)} ({record['description']})"]
+            assert row["STATE"] == "healthy"
+            assert row["LINK"] == "unknown"  # the snapshot does not tell the orchestrator's link to a host
+            assert row["VMS"] == vm_summary(sim, record["id"])
+            assert re.fullmatch(r"\d+s ago", row["LAST HEARD"]), row
+        assert lines[-1] == "events 1  malformed 0  duplicates 0"  # the confirmation; the world is frozen
+
+
+def _health(host_id: str, state: str) -> tuple[str, str, dict]:
+    return ("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": host_id, "state": state})
+
+
+def _link(host_id: str, message: str, state: str) -> tuple[str, str, dict]:
+    return ("orchestrator", message, {"host_id": host_id, "state": state})
+
+
+GHOST = "f" * 64
+
+EXIT_CASES = {
+    # name: (seed, events to emit during --wait (index 0 = the first host), exit code, summary part)
+    "unhealthy": (HEALTHY_SEED, lambda ids: [_health(ids[0], "unhealthy")], 2, "unhealthy: {0}"),
+    "link disconnected": (HEALTHY_SEED, lambda ids: [_link(ids[1], "HOST_WEBSOCKET_DISCONNECTED",
+                                                            "websocket_disconnected")],
+                          1, "link down or degraded: {1}"),
+    "link degraded": (HEALTHY_SEED, lambda ids: [_link(ids[2], "HOST_WEBSOCKET_DEGRADED", "unhealthy")],
+                      1, "link down or degraded: {2}"),
+    "health unknown": (HEALTHY_SEED, lambda ids: [("orchestrator", "HOST_STATS_UPDATE",
+                                                   {"host_id": GHOST, "stats": {}})],
+                       1, "health unknown: host ffffffff"),
+    "unhealthy beats link down": (HEALTHY_SEED, lambda ids: [
+        _link(ids[0], "HOST_WEBSOCKET_DISCONNECTED", "websocket_disconnected"), _health(ids[3], "unhealthy")],
+        2, "unhealthy: {3}; link down or degraded: {0}"),
+    "recovered": (SICK_SEED, lambda ids: [_health(i, "healthy") for i in ids], 0, "all hosts healthy"),
+}
+
+
+async def _exit_case(case: str) -> tuple[Run, list[str]]:
+    seed, events, _, _ = EXIT_CASES[case]
+    async with simulator(seed=seed) as sim:
+        records = world_hosts(sim)
+        ids = [r["id"] for r in records]
+        started = time.monotonic()
+        proc = await spawn("--url", sim.url, "status", "--wait", "1", env=with_token())
+        await connected(sim, proc)
+        for channel, message, body in events(ids):
+            sim.emit(channel, message, body)
+        run = await finish(proc, started)
+    return run, [hostname(r) for r in records]
+
+
+async def test_status_exit_code_follows_the_live_stream():
+    # the cases run side by side (each against its own simulator) to keep the file quick
+    results = await asyncio.gather(*(_exit_case(case) for case in EXIT_CASES))
+    for case, (run, names) in zip(EXIT_CASES, results, strict=True):
+        _, _, code, summary = EXIT_CASES[case]
+        assert_clean(run)
+        assert run.rc == code, f"{case}: {run.out}{run.err}"
+        assert run.err == "", case
+        level = {0: "OK", 1: "WARNING", 2: "CRITICAL"}[code]
+        assert run.lines[0].startswith(f"HUBTOP {level} - "), f"{case}: {run.lines[0]}"
+        assert summary.format(*names) in run.lines[0], f"{case}: {run.lines[0]}"
+
+
+async def test_status_with_pdfm_the_server_itself_is_no_warning(sim):
+    # pdfm events describe the server hubtop is connected to; no health is ever reported for it
+    started = time.monotonic()
+    proc = await spawn("--url", sim.url, "status", "--wait", "1.5", "--channels", "orchestrator,pdfm,health",
+                       env=with_token())
+    await connected(sim, proc)
+    sim.emit("pdfm", "VM_STATE_CHANGED", {"previous_state": "stopped", "current_state": "starting", "vm_id": "v-1"})
+    run = await finish(proc, started)
+    assert_clean(run)
+    assert run.rc == 0, run.out + run.err
+    assert run.lines[0] == f"HUBTOP OK - {HOSTS + 1} hosts; {HOSTS * VMS + 1} VMs; all hosts healthy"
+    assert table_rows(run)["127.0.0.1 (this server)"]["VMS"] == "1 starting"
+
+
+async def test_status_of_an_unhealthy_snapshot_exits_2():
+    async with simulator(seed=SICK_SEED) as sim:
+        run = await hubtop("--url", sim.url, "status", env=with_token())
+        sick = next(r for r in world_hosts(sim) if r["state"] == "unhealthy")
+    assert run.rc == 2
+    assert f"unhealthy: {hostname(sick)}" in run.lines[0]
+    assert table_rows(run)[f"{hostname(sick)} ({sick['description']})"]["STATE"] == "unhealthy"
+
+
+async def test_status_json_matches_the_world(sim):
+    full, narrow = await asyncio.gather(
+        hubtop("--url", sim.url, "status", "--json", env=with_token()),
+        hubtop("status", "--json", "--url", f"{sim.url}/api", "--channels", "orchestrator", env=with_token()),
+    )
+    assert full.rc == narrow.rc == 0, full.err + narrow.err
+    assert full.err == narrow.err == ""
+    doc = json.loads(full.out)
+    assert set(doc) == {"url", "client_id", "subscriptions", "generated_at", "hosts", "totals", "events"}
+    assert doc["url"] == sim.url
+    assert doc["client_id"] in sim.sent_counts  # the id the simulator gave this connection
+    assert doc["subscriptions"] == ["orchestrator", "health", "global"]
+    assert ISO_MS.match(doc["generated_at"])
+    machines = sim.world.machines_json()
+    expected_hosts = sorted(world_hosts(sim), key=lambda r: (hostname(r), r["id"]))
+    assert [h["id"] for h in doc["hosts"]] == [r["id"] for r in expected_hosts]
+    for host, record in zip(doc["hosts"], expected_hosts, strict=True):
+        assert set(host) == {"id", "name", "host", "description", "state", "link", "last_heard", "vms"}
+        assert host["name"] == hostname(record)
+        assert host["host"] == record["host"]
+        assert host["description"] == record["description"]
+        assert host["state"] == record["state"] == "healthy"
+        assert host["link"] == "unknown"
+        assert ISO_MS.match(host["last_heard"])
+        vms = sorted(({"id": m["ID"], "name": m["Name"], "state": m["State"], "os": m["OS"]}
+                      for m in machines if m["host_id"] == record["id"]), key=lambda v: (v["name"].lower(), v["id"]))
+        assert host["vms"] == vms
+    assert doc["totals"] == {
+        "hosts": HOSTS,
+        "hosts_by_state": {"healthy": HOSTS},
+        "vms": len(machines),
+        "vms_by_state": dict(sorted(Counter(m["State"] for m in machines).items())),
+    }
+    assert doc["events"] == {"received": 1, "malformed": 0, "duplicates": 0, "by_channel": {"global": 1}}
+    # --channels, and a URL with the /api prefix spelt out
+    other = json.loads(narrow.out)
+    assert other["url"] == sim.url
+    assert other["subscriptions"] == ["orchestrator", "global"]
+    def without_time(hosts: list[dict]) -> list[dict]:
+        return [{k: v for k, v in h.items() if k != "last_heard"} for h in hosts]
+
+    assert without_time(other["hosts"]) == without_time(doc["hosts"])
+
+
+async def test_status_stays_through_a_drop_and_counts_what_came_after():
+    async with simulator() as sim:
+        target = world_hosts(sim)[1]
+        started = time.monotonic()
+        proc = await spawn("--url", sim.url, "status", "--json", "--wait", "4", env=with_token())
+        await connected(sim, proc)
+        await asyncio.sleep(0.3)
+        await sim.drop_all()  # TCP gone without a close frame
+        await connected(sim, proc, 2)
+        sim.emit(*_health(target["id"], "unhealthy"))
+        run = await finish(proc, started)
+    assert_clean(run)
+    assert run.rc == 2, run.out + run.err  # the health update after the drop counted
+    assert run.err == ""
+    doc = json.loads(run.out)
+    host = next(h for h in doc["hosts"] if h["id"] == target["id"])
+    assert host["state"] == "unhealthy"
+    assert len(doc["hosts"]) == HOSTS and sum(len(h["vms"]) for h in doc["hosts"]) == HOSTS * VMS
+    assert doc["client_id"] in sim.sent_counts and UUID.match(doc["client_id"])
+    # two confirmations (one per connection) and the health update
+    assert doc["events"]["by_channel"] == {"global": 2, "orchestrator": 1}
+    assert doc["events"]["received"] == 3
+
+
+# ------------------------------------------------------------------------------------------------ status: UNKNOWN
+
+
+async def test_status_unknown_for_a_wrong_or_missing_token(sim):
+    wrong, missing, tail = await asyncio.gather(
+        hubtop("--url", sim.url, "status", env=cli_env(HUBTOP_TOKEN=WRONG_TOKEN)),
+        hubtop("--url", sim.url, "status", "--json"),
+        hubtop("--url", sim.url, "tail", env=cli_env(HUBTOP_TOKEN=WRONG_TOKEN)),
+    )
+    for run in (wrong, missing, tail):
+        assert run.rc == 3
+        assert run.out == ""
+        line = one_line_error(run)
+        assert "authentication failed" in line and "401" in line
+
+
+async def test_status_unknown_when_nothing_listens():
+    port = free_port()
+    # credentials in the URL are never shown back (assert_clean looks for the password)
+    plain, with_userinfo = await asyncio.gather(
+        hubtop("--url", f"http://127.0.0.1:{port}", "status", env=with_token()),
+        hubtop("--url", f"http://admin:{PASSWORD}@127.0.0.1:{port}/api", "status", env=with_token()),
+    )
+    for run in (plain, with_userinfo):
+        assert run.rc == 3 and run.out == ""
+        assert f"cannot connect to http://127.0.0.1:{port}: connection refused" in one_line_error(run)
+
+
+@pytest.mark.parametrize(("status", "says"), [(404, "404"), (200, "200"), (500, "500")])
+async def test_status_unknown_for_a_web_server_that_is_no_hub(status, says):
+    async with web_server(status, "<!doctype html><html><body><h1>It works!</h1></body></html>") as url:
+        run = await hubtop("--url", url, "status", env=with_token())
+    assert run.rc == 3 and run.out == ""
+    assert says in one_line_error(run)
+
+
+async def test_status_unknown_when_the_hub_is_not_running(sim):
+    sim.hub_running = False
+    run = await hubtop("--url", sim.url, "status", env=with_token())
+    assert run.rc == 3 and run.out == ""
+    line = one_line_error(run)
+    assert "503" in line and "not running" in line
+
+
+async def test_status_over_tls(tmp_path):
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    async with HubServer(token=TOKEN, ssl_context=server_ctx) as hub:
+        standard_world(hub)  # one host healthy, one unhealthy
+        untrusted, trusted, insecure, plain = await asyncio.gather(
+            hubtop("--url", hub.url, "status", env=with_token()),
+            hubtop("--url", hub.url, "status", "--ca-file", str(ca_file), env=with_token()),
+            hubtop("--url", hub.url, "--insecure", "status", env=with_token()),
+            hubtop("--url", hub.url.replace("https:", "http:"), "status", env=with_token()),
+        )
+    assert hub.url.startswith("https://")
+    assert untrusted.rc == 3 and untrusted.out == ""
+    line = one_line_error(untrusted)
+    assert "--ca-file" in line and "--insecure" in line and "not trusted" in line
+    for run in (trusted, insecure):
+        assert run.rc == 2, run.err  # the standard world has an unhealthy host
+        assert run.lines[0].startswith("HUBTOP CRITICAL - 2 hosts; 2 VMs")
+    # plain HTTP to a TLS-only server: an error, not a hang or a traceback
+    assert plain.rc == 3 and plain.out == ""
+    one_line_error(plain)
+
+
+async def test_status_usage_errors_are_unknown():
+    runs = await asyncio.gather(hubtop("status", "--wait", "-1"), hubtop("status", "--no-such-flag"),
+                                hubtop("--timeout", "soon", "status"))
+    for run in runs:
+        assert run.rc == 3, run.err
+        assert "usage: hubtop" in run.err
+
+
+# ------------------------------------------------------------------------------------------------ credentials
+
+
+async def test_token_flag_warns_and_the_token_is_never_printed(sim):
+    flag, env = await asyncio.gather(
+        hubtop("--url", sim.url, "status", "--token", TOKEN),
+        hubtop("--url", sim.url, "status", env=with_token()),
+    )
+    assert flag.rc == env.rc == 0
+    line = one_line_error(flag)
+    assert "--token" in line and "process list" in line and "HUBTOP_TOKEN" in line
+    assert env.err == ""  # no warning for the environment variable
+
+
+async def test_user_without_a_password_and_no_terminal_is_a_clean_error(sim):
+    status, tail = await asyncio.gather(
+        hubtop("--url", sim.url, "--user", "admin@example.com", "status"),
+        hubtop("--url", sim.url, "tail", "--user", "admin@example.com", "--count", "1"),
+    )
+    assert status.rc == 3
+    assert tail.rc != 0
+    for run in (status, tail):
+        assert run.out == ""
+        line = one_line_error(run)
+        assert "HUBTOP_PASSWORD" in line and "admin@example.com" in line
+    assert sim.connections == []
+
+
+async def test_user_with_a_password_and_api_key_log_in():
+    async with simulator(password=PASSWORD, api_key=API_KEY) as sim:
+        user, key = await asyncio.gather(
+            hubtop("--url", sim.url, "status", "--user", "admin", env=cli_env(HUBTOP_PASSWORD=PASSWORD)),
+            hubtop("--url", sim.url, "status", env=cli_env(HUBTOP_API_KEY=API_KEY)),
+        )
+    for run in (user, key):
+        assert run.rc == 0, run.err
+        assert run.err == ""
+        assert run.lines[0].startswith("HUBTOP OK")
+
+
+# ------------------------------------------------------------------------------------------------ tail
+
+
+def _json_lines(run: Run) -> list[dict]:
+    docs = [json.loads(line) for line in run.lines]
+    assert all(isinstance(d, dict) and {"id", "event_type", "message", "timestamp"} <= set(d) for d in docs)
+    return docs
+
+
+async def test_tail_count_gives_that_many_json_lines():
+    async with simulator(frozen=False, rate=200) as sim:
+        run = await hubtop("--url", sim.url, "tail", "--count", "20", env=with_token())
+    assert run.rc == 0, run.err
+    assert run.err == ""
+    assert len(run.lines) == 20
+    docs = _json_lines(run)
+    assert docs[0]["event_type"] == "global" and docs[0]["body"]["subscriptions"]  # the confirmation first
+    assert len({d["id"] for d in docs}) == 20
+    assert all(line == line.strip() and "\n" not in line for line in run.lines)
+
+
+@pytest.mark.skipif(JQ is None, reason="no jq")
+async def test_tail_into_jq():
+    async with simulator(frozen=False, rate=200) as sim:
+        run = await shell('set -o pipefail; "$PY" -m tui --url "$URL" tail --count 20 | "$JQ" -c '
+                          "'{channel: .event_type, message: .message}'",
+                          URL=sim.url, JQ=JQ, HUBTOP_TOKEN=TOKEN)
+    assert run.rc == 0, run.err
+    assert len(run.lines) == 20
+    assert all(set(json.loads(line)) == {"channel", "message"} for line in run.lines)
+
+
+async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
+    host = world_hosts(sim)[0]["id"]
+    started = time.monotonic()
+    proc = await spawn("--url", sim.url, "tail", "--count", "3", env=with_token())
+    await connected(sim, proc)
+    before = sim.emit(*_health(host, "healthy"))
+    sim.broadcast_raw("garbage {not json")
+    after = sim.emit(*_health(host, "unhealthy"))
+    run = await finish(proc, started)
+    assert_clean(run)
+    assert run.rc == 0, run.err
+    docs = _json_lines(run)
+    assert [d["id"] for d in docs[1:]] == [before, after]
+    line = one_line_error(run)
+    assert "malformed" in line and "garbage {not json" in line
+
+
+async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
+    host = world_hosts(sim)[0]["id"]
+    started = time.monotonic()
+    proc = await spawn("--url", sim.url, "tail", "--count", "4", env=with_token())
+    await connected(sim, proc)
+    before = sim.emit(*_health(host, "healthy"))
+    head = await readline(proc) + await readline(proc)  # the confirmation and `before` are out
+    await sim.drop_all()
+    await connected(sim, proc, 2)
+    after = sim.emit(*_health(host, "unhealthy"))
+    run = await finish(proc, started, head=head)
+    assert_clean(run)
+    assert run.rc == 0, run.err
+    docs = _json_lines(run)
+    assert [d["message"] for d in docs] == ["WebSocket connection established subscribed to global by default",
+                                            "HOST_HEALTH_UPDATE"] * 2
+    assert (docs[1]["id"], docs[3]["id"]) == (before, after)
+    assert docs[0]["body"]["client_id"] != docs[2]["body"]["client_id"]
+    notes = run.err.splitlines()
+    assert notes and all(n.startswith("hubtop: ") for n in notes), run.err
+    assert any("reconnecting" in n for n in notes), run.err
+    assert any(re.search(r"disconnected \d\d:\d\d:\d\d-\d\d:\d\d:\d\d", n) for n in notes), run.err
+
+
+async def test_tail_ends_on_sigint_with_130():
+    async with simulator(frozen=False, rate=50) as sim:
+        proc = await spawn("--url", sim.url, "tail", env=with_token())
+        json.loads(await readline(proc))
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        run = await finish(proc, sent)
+    assert_clean(run)
+    assert run.rc == 130
+    assert run.elapsed < 5, run.elapsed
+    assert all(json.loads(line) for line in run.lines)  # every line whole: no line cut in two
+    assert run.err == ""
+
+
+async def test_status_wait_ends_on_sigint_with_130(sim):
+    proc = await spawn("--url", sim.url, "status", "--wait", "60", env=with_token())
+    await connected(sim, proc)
+    await asyncio.sleep(0.3)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    run = await finish(proc, sent)
+    assert_clean(run)
+    assert run.rc == 130 and run.elapsed < 5
+    assert run.err == ""
+
+
+async def test_tail_into_a_closed_pipe_ends_quietly():
+    async with simulator(frozen=False, rate=200) as sim:
+        run = await shell('"$PY" -m tui --url "$URL" tail | head -3; exit "${PIPESTATUS[0]}"',
+                          URL=sim.url, HUBTOP_TOKEN=TOKEN)
+    assert run.rc == 0, run.err
+    assert run.err == ""
+    assert len(run.lines) == 3 and all(json.loads(line) for line in run.lines)
+
+
+async def test_status_into_a_closed_pipe_ends_quietly():
+    # far more JSON than a pipe holds, so the writer meets the closed pipe for sure
+    async with simulator(hosts=60, vms=10, seed=HEALTHY_SEED) as sim:
+        run = await shell('"$PY" -m tui --url "$URL" status --json | head -1; exit "${PIPESTATUS[0]}"',
+                          URL=sim.url, HUBTOP_TOKEN=TOKEN)
+        unhealthy = any(h["state"] != "healthy" for h in world_hosts(sim))
+    assert run.err == ""
+    assert run.lines == ["{"]
+    assert run.rc == (2 if unhealthy else 0)  # the verdict stands though the reader left
+
+
+# ------------------------------------------------------------------------------------------------ simulate
+
+
+async def test_simulate_prints_its_url_and_token_and_serves():
+    token = "banner-token-4f9"
+    started = time.monotonic()
+    proc = await spawn("simulate", "--port", "0", "--hosts", "2", "--vms", "1", "--seed", "3", "--token", token)
+    try:
+        banner = await readline(proc)  # flushed at once though stdout is a pipe
+        match = re.match(r"hubtop simulator on (http://127\.0\.0\.1:\d+)\s", banner)
+        assert match, banner
+        url = match[1]
+        assert await readline(proc) == f"token: {token}\n"
+        run = await hubtop("--url", url, "status", "--json", env=cli_env(HUBTOP_TOKEN=token))
+        assert run.rc in (0, 1, 2), run.err
+        assert json.loads(run.out)["url"] == url
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        end = await finish(proc, started)
+    assert end.rc == 0
+    assert "Traceback" not in end.err and end.err == ""
+
+
+async def test_simulate_on_a_busy_port_is_one_clean_line():
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        run = await hubtop("simulate", "--port", str(port))
+    assert run.rc != 0 and run.out == ""
+    line = one_line_error(run)
+    assert f"127.0.0.1:{port}" in line and "in use" in line.lower()
+
+
+async def test_bad_numbers_are_usage_errors():
+    runs = await asyncio.gather(hubtop("simulate", "--hosts", "-1"), hubtop("tail", "--count", "0"),
+                                hubtop("simulate", "--rate", "fast"))
+    for run in runs:
+        assert run.rc == 2
+        assert run.out == "" and "usage: hubtop" in run.err
