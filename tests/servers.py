@@ -7,6 +7,9 @@
 - :class:`RawHub`: a ``websockets`` server for frame-level scripts; it answers the two snapshot GETs itself
   (``process_request``), so a :class:`~tui.hub.client.HubClient` works against it unchanged.
 - :class:`SilentServer`: accepts TCP connections and never answers (timeouts).
+- :class:`ServerThread`: any of these in its own thread and event loop, for a test that blocks its own loop
+  (a busy UI) or calls a synchronous entry point (``asyncio.run`` inside the CLI).
+- :class:`SimRecorder`: records every REST call and every client frame a :class:`~tui.sim.Simulator` sees.
 - :func:`frame`: a server frame (the Go ``EventMessage``) as JSON text.
 - client side: :func:`fast_settings`, :class:`Collector` (a recording sink), :func:`running` (a client task).
 
@@ -394,8 +397,10 @@ class RawHub:
     (counted in ``snapshots``). Records ``paths`` (request paths of upgrades) and ``active`` / ``max_active``.
     """
 
-    def __init__(self, script: RawScript | None = None) -> None:
+    def __init__(self, script: RawScript | None = None, **serve_options: Any) -> None:
         self.script = script
+        #: extra options for ``websockets.serve`` (e.g. ``ping_interval``/``ping_timeout`` for protocol pings)
+        self.serve_options = serve_options
         self.hosts: list[Any] = []
         self.machines: list[Any] = []
         self.snapshots = 0
@@ -443,7 +448,7 @@ class RawHub:
 
     async def __aenter__(self) -> RawHub:
         self._server = await serve(self._handler, "127.0.0.1", 0, process_request=self._process_request,
-                                   compression=None, max_size=None)
+                                   **{"compression": None, "max_size": None, **self.serve_options})
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -488,6 +493,107 @@ class SilentServer:
         assert self._server is not None
         self._server.close()
         await self._server.wait_closed()
+
+
+# ------------------------------------------------------------------------------------------------ in a thread
+
+
+class ServerThread:
+    """Run an async-context-manager server (``HubServer(...)``, ``RawHub(...)``) in a daemon thread with its own
+    event loop. ``with ServerThread(HubServer()) as hub:`` gives the entered server; :meth:`call` runs a
+    coroutine function or a plain function on the server's loop and returns its result."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: Any = None
+        self._ready: Any = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> Any:
+        import threading
+
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="test-server", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise AssertionError("the server thread did not start")
+        if self._error is not None:
+            raise self._error
+        return self.server
+
+    def _main(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        try:
+            loop.run_until_complete(self.server.__aenter__())
+        except BaseException as exc:  # reported by __enter__
+            self._error = exc
+            self._ready.set()
+            loop.close()
+            return
+        self._ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    def call(self, fn: Callable[..., Any], *args: Any, timeout: float = 10.0) -> Any:
+        """``fn(*args)`` on the server's loop (awaited when it returns an awaitable); its result."""
+        import concurrent.futures
+        import inspect
+
+        async def run() -> Any:
+            value = fn(*args)
+            return await value if inspect.isawaitable(value) else value
+
+        assert self.loop is not None
+        future: concurrent.futures.Future = asyncio.run_coroutine_threadsafe(run(), self.loop)
+        return future.result(timeout)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.loop is None or self.loop.is_closed():
+            return
+        with contextlib.suppress(Exception):
+            self.call(self.server.__aexit__, None, None, None)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+
+
+# ------------------------------------------------------------------------------------------------ simulator
+
+
+class SimRecorder:
+    """Records what a :class:`~tui.sim.Simulator` saw: ``requests`` as (method, path, status) for every HTTP
+    request (the WebSocket upgrade included, 101 when it upgraded), ``frames`` as (client id, text) for every
+    frame a client sent, in the order they happened. Attach before the simulator starts serving."""
+
+    def __init__(self, sim: Any) -> None:
+        self.requests: list[tuple[str, str, int]] = []
+        self.frames: list[tuple[str, str]] = []
+
+        async def record(request: web.Request, response: web.StreamResponse) -> None:
+            # when the answer's headers go out: in order, and a WebSocket as soon as it upgrades (101)
+            self.requests.append((request.method, request.path, response.status))
+
+        sim.app.on_response_prepare.append(record)
+        on_frame = sim._on_client_frame
+
+        def on_client_frame(client: Any, text: str) -> None:
+            self.frames.append((client.id, text))
+            on_frame(client, text)
+
+        sim._on_client_frame = on_client_frame
+
+    def subscribe_statuses(self) -> list[int]:
+        return [status for _, path, status in self.requests if path.endswith("/v1/ws/subscribe")]
+
+
+def quiet(sim: Any) -> Any:
+    """Stop the simulator's world from generating events (the listings stay as they are), so a test knows
+    exactly which frames it sent."""
+    sim.world.step = lambda dt: []
+    return sim
 
 
 # ------------------------------------------------------------------------------------------------ client side
@@ -547,6 +653,17 @@ class Collector:
 
     async def wait(self, predicate: Callable[[Collector], Any], timeout: float = 5.0, what: str = "items") -> Any:
         return await wait_until(lambda: predicate(self), timeout, what)
+
+
+class Tee:
+    """A sink that hands every item to each of ``sinks`` (e.g. a Feed and a Collector)."""
+
+    def __init__(self, *sinks: Callable[[Any], Any]) -> None:
+        self.sinks = sinks
+
+    def __call__(self, item: Any) -> None:
+        for sink in self.sinks:
+            sink(item)
 
 
 @contextlib.asynccontextmanager

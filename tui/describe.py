@@ -62,7 +62,7 @@ def human_duration(value: str | float | None) -> str:
         return "-"
     try:
         seconds = int(float(value))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # "inf" from a JSON 1e999
         return str(value)
     if seconds < 0:
         return str(value)

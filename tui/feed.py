@@ -150,6 +150,14 @@ class FeedThread:
         except BaseException as exc:  # pragma: no cover - last-resort guard, shown in the status bar
             self.crashed = exc
         finally:
+            # let what is still running finish (the stop() that ``stop`` waits for, an unsubscribe) before
+            # the loop goes: a task destroyed while pending would leave ``stop`` waiting out its timeout
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            if pending:
+                loop.run_until_complete(asyncio.wait(pending, timeout=3.0))
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
     async def _run(self) -> None:

@@ -113,7 +113,8 @@ class HubtopApp(App[None]):
 
     def on_unmount(self) -> None:
         self._timer.stop()
-        self.feed_thread.stop()
+        # ask the feed to close; do not hold the UI for a server that is slow to answer the close frame
+        self.feed_thread.stop(timeout=0.5)
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)

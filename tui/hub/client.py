@@ -24,6 +24,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.protocol import State
 
 from ..config import Settings
 from .errors import HubError, describe, for_status
@@ -118,6 +119,15 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0, rng: rando
     return (rng or random).uniform(0, ceiling)
 
 
+async def _close_socket(ws: ClientConnection, timeout: float = 2.0) -> None:
+    """Close with a close frame; when the server does not answer in time (dead, or its loop is stuck), drop
+    the TCP connection, so that the reader sees the end and a stop or a planned reconnect never hangs."""
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(ws.close(), timeout)
+    if ws.state is not State.CLOSED:
+        ws.transport.abort()
+
+
 class _Fatal(Exception):
     def __init__(self, error: HubError) -> None:
         self.error = error
@@ -147,6 +157,8 @@ class HubClient:
         self._pong = asyncio.Event()
         self._stop_event = asyncio.Event()
         self._connected_event = asyncio.Event()
+        #: the channels the live (or last) connection was opened with
+        self._opened_with: tuple[str, ...] = self.channels
         self._rng = random.Random()
         self._ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), self.auth.secrets)
 
@@ -183,8 +195,7 @@ class HubClient:
         self._stop_event.set()
         ws = self._ws
         if ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2)
+            await _close_socket(ws)
 
     async def aclose(self) -> None:
         await self.stop()
@@ -240,8 +251,7 @@ class HubClient:
     async def _close_ws(self) -> None:
         ws = self._ws
         if ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(ws.close(), 2)
+            await _close_socket(ws)
 
     async def _sleep(self, delay: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -283,8 +293,7 @@ class HubClient:
                 await self._sleep(delay)
                 continue
             if self._stopping:  # stop() came while the handshake was under way
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(ws.close(), 2)
+                await _close_socket(ws)
                 break
             relogged = False
             self.connections += 1
@@ -331,6 +340,7 @@ class HubClient:
 
     async def _open(self) -> ClientConnection:
         s = self.settings
+        self._opened_with = self.channels
         url = s.subscribe_url(self.channels)
         where = s.display_url
         try:
@@ -376,6 +386,10 @@ class HubClient:
             self._emit(Snapshot(hosts, vms, down_since, reason))
         self._connected_event.set()
         self._status("connected", self._connected_text())
+        if self.channels != self._opened_with and self.client_id is not None:
+            # the channels changed while this connection was being made (a quick second toggle): catch up
+            # now, by unsubscribing in place or by another planned reconnect
+            await self.set_channels(self.channels)
         heartbeat = asyncio.create_task(self._heartbeat(ws))
         pong = self._pong
         try:

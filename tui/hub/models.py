@@ -7,6 +7,7 @@ opaque strings, timestamps may carry up to nanoseconds. No Textual imports.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
@@ -144,6 +145,14 @@ class HostDeployedBody(Lenient):
     message: str = ""
 
 
+def _undrawable(x: Any) -> bool:
+    if isinstance(x, float):
+        return not math.isfinite(x)
+    if isinstance(x, int) and not isinstance(x, bool):
+        return abs(x) > 2**1023
+    return False
+
+
 def _none_to(factory: Any) -> Any:
     """A before-validator turning a Go nil (JSON null) into an empty value."""
 
@@ -158,6 +167,13 @@ class HostStatsBody(Lenient):
     stats: dict[str, Any] = Field(default_factory=dict)
 
     _stats = field_validator("stats", mode="before")(_none_to(dict))
+
+    @field_validator("stats", mode="after")
+    @classmethod
+    def _drawable_numbers(cls, v: dict[str, Any]) -> dict[str, Any]:
+        """Drop numbers nothing can draw: JSON allows 1e999 (inf), NaN and integers past a float's range, and
+        every reader (log summary, sparklines, details) formats these values as floats."""
+        return {k: x for k, x in v.items() if not _undrawable(x)}
 
 
 class LogLine(Lenient):

@@ -1,0 +1,694 @@
+"""Every fault the hub and the network can throw, end to end: the simulator (or a scripted server) on 127.0.0.1,
+a HubClient feeding a Feed (cluster + journal), and the app. The client-level details (close reasons, backoff
+bounds, 409/503 against scripted servers) live in test_client.py; here the question is what a user ends up with:
+the model equals the server's truth, the journal says what happened, and nothing is lost."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import dataclasses
+import json
+import re
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from appkit import settings_for, static_text, wait_for
+from servers import (
+    HOST_A,
+    HOST_B,
+    TOKEN,
+    Collector,
+    Conn,
+    HubServer,
+    RawHub,
+    ServerThread,
+    SimRecorder,
+    Tee,
+    fast_settings,
+    frame,
+    free_port,
+    host_record,
+    quiet,
+    running,
+    standard_world,
+    wait_until,
+)
+from websockets.asyncio.server import ServerConnection
+from websockets.protocol import State
+
+from tui.app.app import HubtopApp
+from tui.cluster import Cluster
+from tui.config import Secret, Settings
+from tui.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
+from tui.hub.client import HubClient
+from tui.hub.parse import Event
+from tui.journal import Gap
+from tui.sim import Simulator, World, start
+from tui.sim.frames import encode_frame, now_rfc3339
+
+pytestmark = pytest.mark.timeout(60)
+
+GAP_TEXT = re.compile(r"^disconnected (\d\d):(\d\d):(\d\d)-(\d\d):(\d\d):(\d\d), resynced: (\d+) changes$")
+SMALL_BACKOFF = {"backoff_base": 0.05, "backoff_cap": 0.2}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def new_sim(*, world: bool = False, **options) -> Simulator:
+    """A simulator with a small world, quiet unless ``world`` (so the model can be compared exactly), and a
+    recorder of every request and client frame (``sim.rec``)."""
+    options.setdefault("hosts", 4)
+    options.setdefault("vms", 3)
+    options.setdefault("seed", 11)
+    sim = Simulator(**options)
+    if not world:
+        quiet(sim)
+    sim.rec = SimRecorder(sim)
+    return sim
+
+
+@contextlib.asynccontextmanager
+async def served(port: int = 0, **options) -> AsyncIterator[Simulator]:
+    sim = new_sim(**options)
+    runner, _ = await start("127.0.0.1", port, simulator=sim)
+    try:
+        yield sim
+    finally:
+        await runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def feeding(settings: Settings) -> AsyncIterator[tuple[HubClient, Feed, Collector]]:
+    """A HubClient whose sink is a Feed (and a Collector, to see every status)."""
+    feed, collector = Feed(Cluster(settings.server_hostname)), Collector()
+    client = HubClient(settings, Tee(feed, collector))
+    async with running(client):
+        yield client, feed, collector
+
+
+def up(feed: Feed, snapshots: int = 1) -> bool:
+    return feed.status is not None and feed.status.state == "connected" and feed.snapshots >= snapshots
+
+
+def world_view(world: World) -> tuple[dict, dict]:
+    hosts = {h["id"]: h["state"] for h in world.hosts_json()}
+    vms = {(v["host_id"], v["ID"]): (v["Name"], v["State"]) for v in world.machines_json()}
+    return hosts, vms
+
+
+def model_view(cluster: Cluster) -> tuple[dict, dict]:
+    hosts = {h.id: h.health for h in cluster.hosts.values()}
+    vms = {(h.id, vm.id): (vm.name, vm.state) for h in cluster.hosts.values() for vm in h.vms.values()}
+    return hosts, vms
+
+
+def assert_model_is(cluster: Cluster, world: World) -> None:
+    """The model is the world's truth: the same hosts with the same health, the same VMs with the same names
+    and states, nothing stale and nothing made up."""
+    assert model_view(cluster) == world_view(world)
+    assert not [h for h in cluster.hosts.values() if h.placeholder]
+
+
+def gaps(feed: Feed) -> list[Gap]:
+    return [e for e in feed.journal if isinstance(e, Gap)]
+
+
+def check_gap_text(gap: Gap) -> int:
+    match = GAP_TEXT.match(gap.text)
+    assert match, gap.text
+    assert gap.started <= gap.ended
+    return int(match.group(7))
+
+
+def counters_add_up(feed: Feed) -> dict:
+    c = feed.journal.counters()
+    assert c["received"] == c["applied"] + c["malformed"] + c["duplicates"]
+    return c
+
+
+# ------------------------------------------------------------------------------------------------ drops
+
+
+DROPS = [
+    (None, "connection lost without a close frame"),
+    (1000, "closed by the server (1000)"),
+    (1001, "server going away (1001)"),
+    (1008, "closed by the server for a policy violation (1008)"),
+    (1011, "server error (1011)"),
+]
+
+
+@pytest.mark.parametrize(("code", "reason"), DROPS, ids=[f"close-{c}" if c else "tcp-abort" for c, _ in DROPS])
+async def test_a_drop_is_resynced_through_the_feed(code, reason):
+    async with served() as sim:
+        settings = settings_for(sim)  # the default backoff: full jitter, first retry within 1 s, cap 30 s
+        assert (settings.backoff_base, settings.backoff_cap) == (1.0, 30.0)
+        async with feeding(settings) as (client, feed, collector):
+            await wait_until(lambda: up(feed), what="connected")
+            assert_model_is(feed.cluster, sim.world)
+            first_id = client.client_id
+            await sim.drop_all(code)
+            await wait_until(lambda: up(feed, 2), what="the reconnect")
+            # the first retry came within 1 s (its announced delay), as attempt 1
+            retry = [s for s in collector.statuses if s.state == "reconnecting"]
+            assert len(retry) == 1 and retry[0].attempt == 1 and 0 <= retry[0].delay <= 1.0
+            assert retry[0].reason == reason
+            assert client.client_id != first_id and client.client_id in sim.clients
+            # a fresh snapshot was taken for the new connection, and the model is the server's truth
+            assert sim.rec.requests.count(("GET", "/api/v1/orchestrator/hosts", 200)) == 2
+            assert_model_is(feed.cluster, sim.world)
+            [gap] = gaps(feed)
+            assert gap.reason == reason and check_gap_text(gap) == 0  # the same world: nothing changed
+            # every frame the server sent (two confirmations) was received and counted once
+            await wait_until(lambda: feed.journal.received == sum(sim.sent_counts.values()), what="all frames")
+            assert counters_add_up(feed)["received"] == 2
+
+
+async def test_the_server_gone_for_a_while_and_back_with_a_different_world():
+    port = free_port()
+    sim_a = new_sim(seed=1, hosts=4, vms=3)
+    runner, _ = await start("127.0.0.1", port, simulator=sim_a)
+    runner_b = None
+    try:
+        async with feeding(settings_for(sim_a, **SMALL_BACKOFF)) as (client, feed, collector):
+            await wait_until(lambda: up(feed), what="connected")
+            assert_model_is(feed.cluster, sim_a.world)
+            await runner.cleanup()  # the server goes away (closing its sockets with 1001)
+            # gone for a while: the client keeps knocking, with backoff, on a closed port
+            refused = lambda: [s for s in collector.statuses  # noqa: E731
+                               if s.state == "reconnecting" and "connection refused" in s.reason]
+            await wait_until(lambda: len(refused()) >= 4, what="retries against the closed port")
+            retries = [s for s in collector.statuses if s.state == "reconnecting"]
+            assert [s.attempt for s in retries] == list(range(1, len(retries) + 1))
+            for s in retries:
+                assert 0 <= s.delay <= min(0.2, 0.05 * 2 ** (s.attempt - 1))
+            # back, on the same port, with a different world (and the same token)
+            sim_b = new_sim(seed=2, hosts=5, vms=2, token=sim_a.token)
+            runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
+            await wait_until(lambda: up(feed, 2), what="the reconnect to the new server")
+            assert client.client_id in sim_b.clients
+            assert_model_is(feed.cluster, sim_b.world)
+            old_hosts = {h["id"] for h in sim_a.world.hosts_json()}
+            assert not old_hosts & set(feed.cluster.hosts), "a host of the old world is still there"
+            [gap] = gaps(feed)
+            changes = check_gap_text(gap)
+            # every new host and VM, and every host that went away
+            assert changes == len(sim_b.world.hosts_json()) + len(sim_b.world.machines_json()) + len(old_hosts)
+            assert gap.reason == "server going away: server shutting down (1001)"
+            assert gap.started <= refused()[0].at <= gap.ended
+            counters_add_up(feed)
+    finally:
+        await runner.cleanup()
+        if runner_b is not None:
+            await runner_b.cleanup()
+
+
+async def test_the_app_shows_the_gap_row_and_the_new_world():
+    port = free_port()
+    sim_a = new_sim(seed=3, hosts=3, vms=2)
+    runner, _ = await start("127.0.0.1", port, simulator=sim_a)
+    runner_b = None
+    app = HubtopApp(settings_for(sim_a, **SMALL_BACKOFF))
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            await wait_for(pilot, lambda: up(app.feed) and app.host_tree.rows, what="the first snapshot")
+            await runner.cleanup()
+            await wait_for(pilot, lambda: app.feed.status.state == "reconnecting" and app.feed.status.attempt >= 3,
+                           what="retries")
+            sim_b = new_sim(seed=4, hosts=4, vms=2, token=sim_a.token)
+            runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
+            await wait_for(pilot, lambda: up(app.feed, 2), what="the reconnect")
+            # the tree becomes the new world, nothing stale (its rebuilds are throttled: wait for it)
+            expected = {("h", h["id"], "") for h in sim_b.world.hosts_json()} | {
+                ("v", v["host_id"], v["ID"]) for v in sim_b.world.machines_json()}
+            tree_rows = lambda: {(k, h, v) for k, h, v, _ in app.host_tree.rows}  # noqa: E731
+            await wait_for(pilot, lambda: tree_rows() == expected, what="the tree to show the new world")
+            # the event log shows the gap row
+            lines = [app.log_view.render_line(y).text.rstrip() for y in range(app.log_view.size.height)]
+            gap_lines = [line.split("⟂ ", 1)[1] for line in lines if "⟂ " in line]
+            assert len(gap_lines) == 1, lines
+            match = GAP_TEXT.match(gap_lines[0])
+            assert match and int(match.group(7)) > 0
+            assert "connected" in static_text(app.status_bar)
+            await pilot.press("q")
+    finally:
+        await runner.cleanup()
+        if runner_b is not None:
+            await runner_b.cleanup()
+
+
+# ------------------------------------------------------------------------------------------------ liveness
+
+
+def pings(sim: Simulator, client_id: str) -> int:
+    return sum(1 for cid, text in sim.rec.frames if cid == client_id and json.loads(text)["message"] == "ping")
+
+
+async def test_stalled_pongs_are_detected_and_the_feed_reconnects():
+    async with served() as sim:
+        settings = settings_for(sim, ping_interval=0.2, pong_timeout=0.3, **SMALL_BACKOFF)
+        async with feeding(settings) as (client, feed, collector):
+            await wait_until(lambda: up(feed), what="connected")
+            first = client.client_id
+            await wait_until(lambda: pings(sim, first) >= 1 and any(
+                e.event_type == "health" and e.message == "pong" for e in collector.events), what="a pong")
+            sim.stall_pongs = True  # the socket stays open, the pongs stop
+            await wait_until(lambda: any(n.text.startswith("no pong") for n in feed.notes), what="the detection")
+            sim.stall_pongs = False
+            await wait_until(lambda: up(feed, 2), what="the reconnect")
+            # detected within one pong timeout: no further ping was sent on the stalled connection
+            answered = sum(1 for e in collector.events if e.message == "pong" and e.client_id == first)
+            assert pings(sim, first) == answered + 1
+            assert [n.text for n in feed.notes] == ["no pong within 0.3 s; reconnecting"]
+            [gap] = gaps(feed)
+            assert gap.reason == "no pong within 0.3 s"
+            # and the new connection lives on: its pings are answered
+            second = client.client_id
+            await wait_until(lambda: pings(sim, second) >= 2 and client.client_id == second, what="2 pings")
+            assert len(sim.connections) == 2 and len(gaps(feed)) == 1
+
+
+async def test_protocol_pings_are_answered_while_the_ui_is_busy():
+    """The server's own WebSocket pings (keepalive) are answered by the feed thread even while the app's UI
+    loop is blocked: a server with a short ping timeout keeps the connection."""
+    count = {"pings": 0, "pongs": 0}
+
+    async def script(ws: ServerConnection) -> None:
+        original = ws.ping
+
+        async def counting_ping(data=None):
+            waiter = await original(data)
+            count["pings"] += 1
+
+            def answered(future: asyncio.Future) -> None:
+                if not future.cancelled() and future.exception() is None:
+                    count["pongs"] += 1
+
+            waiter.add_done_callback(answered)
+            return waiter
+
+        ws.ping = counting_ping
+
+    with ServerThread(RawHub(script, ping_interval=0.1, ping_timeout=0.3)) as raw:
+        raw.hosts = [host_record(HOST_A, "busy.local")]
+        app = HubtopApp(Settings(url=raw.url, token=Secret(TOKEN), timeout=5.0))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: up(app.feed) and count["pongs"] >= 2, what="connected, pings answered")
+            before = count["pongs"]
+            end = time.monotonic() + 1.2  # the UI loop is busy (pure Python, holding the GIL between switches)
+            while time.monotonic() < end:
+                sum(range(2_000))
+            answered_while_busy = count["pongs"] - before
+            await pilot.pause(0.2)
+            assert answered_while_busy >= 3, count
+            assert len(raw.connections) == 1 and raw.connections[0].state is State.OPEN
+            assert app.feed.status.state == "connected" and app.feed.snapshots == 1
+            await pilot.press("q")
+
+
+# ------------------------------------------------------------------------------------------------ answers at connect
+
+
+def haunt(sim: Simulator) -> list:
+    """A stale copy of every live client under another id: when the connections drop, the server goes on
+    believing this IP still has one (the reconnect race), until the test deletes the ghosts."""
+    ghosts = [dataclasses.replace(c, id=f"ghost-{c.id}", queue=collections.deque(maxlen=c.queue.maxlen))
+              for c in list(sim.clients.values())]
+    for ghost in ghosts:
+        sim.clients[ghost.id] = ghost
+    return ghosts
+
+
+async def test_409_after_a_reconnect_race_is_retried_with_backoff_and_explained():
+    """The server has not noticed the old connection is gone and refuses the new one (one per IP): the client
+    says why, backs off, never storms, and gets in once the server has caught up."""
+    async with served(one_connection_per_ip=True) as sim, \
+            feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
+        await wait_until(lambda: up(feed), what="connected")
+        ghosts = haunt(sim)  # the server will not notice the drop until the ghosts go
+        await sim.drop_all(None)
+        conflicts = lambda: sim.rec.subscribe_statuses().count(409)  # noqa: E731
+        await wait_until(lambda: conflicts() >= 2, what="409s")
+        n0 = conflicts()
+        await asyncio.sleep(1.0)
+        in_one_second = conflicts() - n0
+        # with backoff (mean delay ~0.1 s here) ~10 a second; without it, hundreds
+        assert 1 <= in_one_second <= 40, in_one_second
+        explained = [s for s in collector.statuses if s.state == "reconnecting" and s.error is not None]
+        assert explained and all(s.error.kind == "conflict" for s in explained)
+        for s in explained:
+            assert "one connection per IP" in s.reason and "(409)" in s.reason
+            assert 0 <= s.delay <= min(0.2, 0.05 * 2 ** (s.attempt - 1))
+        attempts = [s.attempt for s in collector.statuses if s.state == "reconnecting"]
+        assert attempts == list(range(1, len(attempts) + 1))  # backing off, never reset by a 409
+        for ghost in ghosts:  # the server catches up
+            del sim.clients[ghost.id]
+        await wait_until(lambda: up(feed, 2), what="connected once the server caught up")
+        assert len(gaps(feed)) == 1
+        assert sim.rec.subscribe_statuses().count(101) == 2
+
+
+async def test_adding_channels_never_meets_a_409():
+    """Adding a channel is a planned reconnect: the old socket is closed before the new one opens, so a
+    one-connection-per-IP server never refuses it."""
+    async with served(one_connection_per_ip=True) as sim, \
+            feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
+        await wait_until(lambda: up(feed), what="connected")
+        for channels in [("orchestrator", "health", "pdfm"), ("orchestrator", "health"),
+                         ("orchestrator", "health", "stats"), ("orchestrator", "stats", "pdfm")]:
+            await client.set_channels(channels)
+            if "pdfm" in channels:
+                await wait_until(lambda ch=channels: up(feed) and set(ch) <= set(client.subscriptions),
+                                 what=f"subscribed to {channels}")
+        await wait_until(lambda: up(feed) and "pdfm" in client.subscriptions, what="the last set")
+        statuses = sim.rec.subscribe_statuses()
+        assert 409 not in statuses and set(statuses) == {101}
+        assert not [s for s in collector.statuses if s.error is not None]
+        assert [asked for asked, _ in sim.connections][-1] == ["orchestrator", "stats", "pdfm"]
+
+
+async def test_a_channel_toggled_while_the_reconnect_is_under_way_is_not_lost(hub: HubServer):
+    """Two quick toggles: the second lands while the planned reconnect of the first is still in its handshake.
+    The connection that results must catch up with the second (not keep the first's set)."""
+    hub.handshake_delay = 0.3
+    client = HubClient(fast_settings(hub.url), Collector())
+    subscribes = lambda: [p for _, p, _ in hub.requests if p.endswith("/ws/subscribe")]  # noqa: E731
+    async with running(client):
+        await wait_until(lambda: client.state == "connected", what="connected")
+        await client.set_channels(["orchestrator", "health", "pdfm"])
+        await wait_until(lambda: len(subscribes()) == 2, what="the planned reconnect's handshake")
+        await client.set_channels(["orchestrator", "pdfm", "stats"])  # the second toggle, mid-handshake
+        await wait_until(lambda: client.state == "connected" and set(client.subscriptions) ==
+                         {"orchestrator", "pdfm", "stats", "global"}, what="the second toggle applied")
+    assert hub.attempts[-1].query["event_types"] == "orchestrator,pdfm,stats"
+    assert hub.max_active == 1
+
+
+async def test_stop_ends_the_run_even_when_the_server_does_not_answer_the_close():
+    """A stuck server never answers the close frame: stop() gives up after its close timeout and drops the
+    TCP connection, so the run ends (the app's quit and `hubtop status` do not hang on a dead hub)."""
+    import threading
+
+    server = ServerThread(HubServer())
+    with server as hub:
+        standard_world(hub)
+        client = HubClient(fast_settings(hub.url), Collector())
+        task = asyncio.create_task(client.run())
+        release = threading.Event()
+        try:
+            await wait_until(lambda: client.state == "connected", what="connected")
+            server.loop.call_soon_threadsafe(release.wait, 20)  # the server's loop is stuck from now on
+            await client.stop()
+            await asyncio.wait_for(task, 10)  # a hang guard: stop() gives up on the close after 2 s
+            assert client.state == "stopped"
+        finally:
+            release.set()
+            task.cancel()
+            await client.aclose()
+
+
+async def test_409_is_explained_in_the_status_bar():
+    async with served(one_connection_per_ip=True) as sim:
+        app = HubtopApp(settings_for(sim, backoff_base=0.2, backoff_cap=0.8))
+        async with app.run_test(size=(200, 40)) as pilot:
+            await wait_for(pilot, lambda: up(app.feed), what="connected")
+            ghosts = haunt(sim)
+            await sim.drop_all(None)
+
+            def bar() -> str:
+                app.refresh_from_model()
+                return static_text(app.status_bar, width=400)
+
+            said: list[str] = []
+
+            def explained() -> bool:
+                text = bar()  # one look: the state moves on between two
+                if "one connection per IP" in text:
+                    said.append(text)
+                return bool(said)
+
+            await wait_for(pilot, explained, what="the 409 said")
+            assert "reconnecting in" in said[0] and "(409)" in said[0]
+            for ghost in ghosts:
+                del sim.clients[ghost.id]
+            await wait_for(pilot, lambda: up(app.feed, 2), what="connected again")
+            await pilot.press("q")
+
+
+async def test_503_while_down_is_explained_and_retried():
+    async with served() as sim, feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
+        await wait_until(lambda: up(feed), what="connected")
+        sim.hub_running = False
+        await sim.drop_all(1001)
+        await wait_until(lambda: sim.rec.subscribe_statuses().count(503) >= 3, what="503s")
+        unavailable = [s for s in collector.statuses if s.error is not None]
+        assert unavailable and all(s.error.kind == "unavailable" for s in unavailable)
+        assert all("Events Hub is not running" in s.reason and "(503)" in s.reason for s in unavailable)
+        assert feed.status.state in ("reconnecting", "connecting")
+        sim.hub_running = True
+        await wait_until(lambda: up(feed, 2), what="connected again")
+        [gap] = gaps(feed)
+        assert gap.reason == "server going away (1001)"
+        assert_model_is(feed.cluster, sim.world)
+
+
+@pytest.mark.parametrize("credentials", ["password", "api_key", "token only"])
+async def test_401_on_a_live_connection(credentials):
+    """The token expires: the server starts refusing it and drops the connection. With a user and password or
+    an API key, hubtop logs in again and carries on; with only the token it stops, saying why."""
+    async with served(password="pw-live-401", api_key="key-live-401") as sim:
+        extra = {"password": {"user": sim.user, "password": Secret("pw-live-401")},
+                 "api_key": {"api_key": Secret("key-live-401")}, "token only": {}}[credentials]
+        async with feeding(settings_for(sim, **SMALL_BACKOFF, **extra)) as (client, feed, collector):
+            await wait_until(lambda: up(feed), what="connected")
+            old = sim.token
+            sim.token = "tok-renewed-after-expiry"
+            await sim.drop_all(1008)
+            if credentials == "token only":
+                await wait_until(lambda: feed.status.state == "auth_failed", what="the stop")
+                st = feed.status
+                assert st.text.startswith("auth failed") and "401" in st.text and st.error.kind == "auth"
+                await asyncio.sleep(0.3)
+                assert sim.rec.subscribe_statuses() == [101, 401]  # a clear stop: no retry loop
+                assert not [r for r in sim.rec.requests if r[1].endswith("/auth/token")]
+                assert old not in st.text
+                return
+            await wait_until(lambda: up(feed, 2), what="connected with a fresh token")
+            assert client.auth.token.reveal() == "tok-renewed-after-expiry"
+            assert sim.rec.subscribe_statuses() == [101, 401, 101]
+            assert [r for r in sim.rec.requests if r[1].endswith("/auth/token")] == [
+                ("POST", "/api/v1/auth/token", 200)]
+            assert len(gaps(feed)) == 1
+
+
+# ------------------------------------------------------------------------------------------------ overload
+
+
+async def test_a_burst_of_2048_frames_is_absorbed_without_a_gap():
+    async with served() as sim, feeding(settings_for(sim)) as (client, feed, collector):
+        await wait_until(lambda: up(feed), what="connected")
+        hosts = [h["id"] for h in sim.world.hosts_json()]
+        ids, last_cpu = [], {}
+        stamp = now_rfc3339()
+        for i in range(2048):  # all queued within one flush: one burst of 2,048
+            host = hosts[i % len(hosts)]
+            event_id = f"burst-{i:058d}"
+            ids.append(event_id)
+            last_cpu[host] = float(i % 97)
+            sim.broadcast_raw(encode_frame(event_id, "orchestrator", "HOST_STATS_UPDATE",
+                                           {"host_id": host, "stats": {"cpu_percent": i % 97}}, timestamp=stamp))
+        [sim_client] = sim.clients.values()
+        assert len(sim_client.queue) == 2048 and sim_client.dropped == 0
+        await wait_until(lambda: sum(1 for e in feed.journal if isinstance(e, Event)
+                                     and e.id.startswith("burst-")) == 2048, timeout=20, what="the burst")
+        got = [e.id for e in feed.journal if isinstance(e, Event) and e.id.startswith("burst-")]
+        assert got == ids  # every one, in order
+        assert not gaps(feed) and feed.snapshots == 1 and len(sim.connections) == 1
+        assert [s.state for s in collector.statuses].count("connected") == 1
+        assert {h: feed.cluster.hosts[h].stats["cpu_percent"] for h in hosts} == {
+            h: int(v) for h, v in last_cpu.items()}
+        c = counters_add_up(feed)
+        assert c["received"] == 1 + 2048 == sim.sent_counts[client.client_id] and c["applied"] == c["received"]
+
+
+class FakeClock:
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def stats_event() -> Event:
+    return Event(id="", event_type="stats", message="DISK_SPACE_CHANGED", timestamp="", body={"free": 1}, raw="{}")
+
+
+def drive(feed: Feed, clock: FakeClock, per_second: int, seconds: int) -> None:
+    for _ in range(seconds):
+        for _ in range(per_second):
+            feed.handle(stats_event())
+        clock.t += 1.0
+
+
+def test_overload_is_when_the_rate_stays_near_what_the_server_can_queue():
+    limit = OVERLOAD_SHARE * SERVER_QUEUE / SERVER_FLUSH_S
+    assert SERVER_QUEUE / SERVER_FLUSH_S == 20_480 and limit == 16_384
+    clock = FakeClock()
+    feed = Feed(clock=clock)
+    feed.handle(stats_event())
+    clock.t += 1
+    assert not feed.overloaded()
+    # one burst of 2,048 is nothing to warn about
+    drive(feed, clock, 2048, 1)
+    assert not feed.overloaded()
+    # just under the limit, for the whole window: still fine
+    drive(feed, clock, 16_383, 5)
+    assert feed.rate() < limit and not feed.overloaded()
+    # at the limit for the whole window: the server may be dropping events
+    drive(feed, clock, 16_384, 5)
+    assert feed.rate() == limit and feed.overloaded()
+    assert feed.channel_rate("stats") == limit
+    # and it clears when the rate falls
+    drive(feed, clock, 100, 5)
+    assert not feed.overloaded()
+    counters_add_up(feed)
+
+
+async def test_the_status_bar_warns_of_overload_and_suggests_muting_channels():
+    clock = FakeClock()
+    app = HubtopApp(Settings(url="http://127.0.0.1:9", token=Secret("t")), start_feed=False)
+    app.feed.clock = clock
+    async with app.run_test(size=(220, 30)) as pilot:
+        app.refresh_from_model()
+        assert "dropping events" not in static_text(app.status_bar, width=400)
+        with app.feed.lock:
+            drive(app.feed, clock, 16_384, 5)
+        app.refresh_from_model()
+        await pilot.pause()
+        text = static_text(app.status_bar, width=400)
+        assert "may be dropping events" in text and "mute noisy channels" in text
+        with app.feed.lock:
+            drive(app.feed, clock, 10, 5)
+        app.refresh_from_model()
+        assert "dropping events" not in static_text(app.status_bar, width=400)
+        await pilot.press("q")
+
+
+# ------------------------------------------------------------------------------------------------ nothing lost
+
+
+def sequence() -> list[str | bytes]:
+    """What a server sends: valid events, duplicates (repeated ids), garbage text and binary, ending valid."""
+    out: list[str | bytes] = []
+    valid: list[str] = []
+    for i in range(120):
+        host = HOST_A if i % 2 else HOST_B
+        text = frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": host, "state": ("healthy", "unhealthy")[i % 3 % 2]},
+                     id=f"ev-{i:04d}")
+        valid.append(text)
+        out.append(text)
+        if i % 9 == 4:
+            out.append(valid[i // 2])  # a duplicate of an earlier frame
+        if i % 7 == 3:
+            out.append(f"garbage {i} {{")
+        if i % 11 == 5:
+            out.append(bytes([0, 255, i % 256]))
+    out.append(frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}, id="ev-last"))
+    return out
+
+
+def expected_entries(sent: list[str | bytes]) -> list[tuple[str, str | None, bool]]:
+    """(kind, frame id, duplicate) for each frame, in order, as the journal must hold them."""
+    seen: set[str] = set()
+    out = []
+    for item in sent:
+        if isinstance(item, bytes) or not item.startswith("{"):
+            out.append(("malformed", None, False))
+            continue
+        event_id = json.loads(item)["id"]
+        out.append(("event", event_id, event_id in seen))
+        seen.add(event_id)
+    return out
+
+
+def export_entries(records: list[dict]) -> list[tuple[str, str | None, bool]]:
+    return [(r["kind"], r["frame"]["id"] if r["kind"] == "event" else None, r.get("duplicate", False))
+            for r in records]
+
+
+async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp_path):
+    sent = sequence()
+
+    async def script(conn: Conn) -> None:
+        for item in sent:
+            await conn.send(item)
+
+    hub.script = script
+    feed, collector = Feed(Cluster()), Collector()
+    client = HubClient(fast_settings(hub.url), Tee(feed, collector))
+    async with running(client):
+        await wait_until(lambda: feed.journal.received == 1 + len(sent), what="every frame")
+    n = feed.journal.export(tmp_path / "export.jsonl")
+    records = [json.loads(line) for line in (tmp_path / "export.jsonl").read_text().split("\n")[:-1]]
+    assert n == len(records) == 1 + len(sent)
+    assert records[0]["frame"]["message"].startswith("WebSocket connection established")
+    assert export_entries(records[1:]) == expected_entries(sent)
+    # the frames themselves, as sent
+    sent_events = [json.loads(x) for x in sent if isinstance(x, str) and x.startswith("{")]
+    assert [r["frame"] for r in records[1:] if r["kind"] == "event"] == sent_events
+    c = counters_add_up(feed)
+    exp = expected_entries(sent)
+    assert c["received"] == 1 + len(sent)
+    assert c["malformed"] == sum(1 for k, _, _ in exp if k == "malformed")
+    assert c["duplicates"] == sum(1 for _, _, d in exp if d) > 0
+    assert [s for s in collector.statuses if s.state == "connected"] and len(hub.conns) == 1
+    # the model saw each event once: the last word on each host is the last frame's
+    assert feed.cluster.hosts[HOST_A].health == "healthy"
+
+
+async def test_the_apps_export_matches_what_the_simulator_sent(tmp_path):
+    sent = sequence()
+    async with served() as sim:
+        app = HubtopApp(settings_for(sim), export_dir=tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: up(app.feed), what="connected")
+            client_id = app.feed.status.client_id
+            for item in sent:
+                sim.broadcast_raw(item)
+            await wait_for(pilot, lambda: app.feed.journal.received == 1 + len(sent), what="every frame")
+            await wait_for(pilot, lambda: sim.sent_counts[client_id] == 1 + len(sent), what="the count")
+            await pilot.press("e")
+            await wait_for(pilot, lambda: app.last_export is not None, what="the export")
+            records = [json.loads(line) for line in app.last_export.read_text().split("\n")[:-1]]
+            assert len(records) == sim.sent_counts[client_id] == app.feed.journal.received
+            assert export_entries(records[1:]) == expected_entries(sent)
+            counters_add_up(app.feed)
+            await pilot.press("q")
+
+
+def test_hubtop_tail_prints_every_valid_event_in_arrival_order(monkeypatch, capsys, tmp_path):
+    from tui.cli import main
+
+    sent = sequence()
+    valid = [x for x in sent if isinstance(x, str) and x.startswith("{")]
+
+    async def script(conn: Conn) -> None:
+        for item in sent:
+            await conn.send(item)
+
+    with ServerThread(HubServer()) as hub:
+        hub.script = script
+        monkeypatch.setenv("HUBTOP_TOKEN", TOKEN)
+        monkeypatch.setenv("HUBTOP_CONFIG", str(tmp_path / "none.toml"))
+        code = main(["tail", "--url", hub.url, "--count", str(1 + len(valid))])
+    out, err = capsys.readouterr()
+    assert code == 0
+    lines = out.split("\n")[:-1]
+    assert json.loads(lines[0])["message"].startswith("WebSocket connection established")
+    assert lines[1:] == valid  # every valid frame, duplicates included, as sent, in order
+    malformed = [line for line in err.splitlines() if "malformed frame" in line]
+    assert len(malformed) == sum(1 for k, _, _ in expected_entries(sent) if k == "malformed")
