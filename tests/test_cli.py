@@ -459,8 +459,12 @@ async def test_status_unknown_for_a_wrong_or_missing_token(sim):
     for run in (wrong, missing, tail):
         assert run.rc == 3
         assert run.out == ""
+    for run in (wrong, tail):
         line = one_line_error(run)
         assert "authentication failed" in line and "401" in line
+    # without any credentials the line says what to give
+    line = one_line_error(missing)
+    assert "needs credentials (401)" in line and "HUBTOP_TOKEN" in line
 
 
 async def test_status_unknown_when_nothing_listens():

@@ -146,7 +146,8 @@ class Settings:
         try:
             ctx = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else ssl.create_default_context()
         except (OSError, ssl.SSLError) as exc:
-            raise HubError(f"cannot read the CA file {self.ca_file!r}: {exc.__class__.__name__}", "config") from None
+            reason = getattr(exc, "strerror", None) or getattr(exc, "reason", None) or exc.__class__.__name__
+            raise HubError(f"cannot read the CA file {self.ca_file!r}: {reason}", "config") from None
         if self.insecure:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
@@ -288,7 +289,7 @@ class HubClient:
                     return
                 attempt += 1
                 delay = backoff_delay(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-                self._status("reconnecting", f"reconnecting in {delay:.0f} s (attempt {attempt})",
+                self._status("reconnecting", f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
                              attempt=attempt, delay=delay, error=err, reason=str(err))
                 await self._sleep(delay)
                 continue
@@ -333,7 +334,7 @@ class HubClient:
                 attempt = 0
             attempt += 1
             delay = backoff_delay(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-            self._status("reconnecting", f"reconnecting in {delay:.0f} s (attempt {attempt})",
+            self._status("reconnecting", f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
                          attempt=attempt, delay=delay, reason=reason)
             await self._sleep(delay)
         self._status("stopped", "stopped")
@@ -360,7 +361,8 @@ class HubClient:
         except InvalidStatus as exc:
             resp = exc.response
             body = resp.body.decode("utf-8", "replace") if resp.body else ""
-            raise for_status(resp.status_code, where, body, "subscribe endpoint", self.auth.secrets()) from None
+            raise for_status(resp.status_code, where, body, "subscribe endpoint", self.auth.secrets(),
+                             has_credentials=self.settings.has_credentials() or bool(self.auth.token)) from None
         except InvalidURI:
             raise HubError(f"not a valid WebSocket URL for {where}", "config") from None
         except InvalidHandshake as exc:
@@ -443,6 +445,10 @@ class HubClient:
                 try:
                     await asyncio.wait_for(self._pong.wait(), s.pong_timeout)
                 except TimeoutError:
+                    if "health" not in self.subscriptions:
+                        # older servers answer pings only on the health channel: the protocol-level
+                        # keepalive still guards this connection
+                        continue
                     self._drop_note = f"no pong within {s.pong_timeout:g} s; reconnecting"
                     ws.transport.abort()
                     return

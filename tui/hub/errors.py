@@ -46,10 +46,13 @@ def _server_says(body: str, secrets: tuple[str, ...] = ()) -> str:
 
 
 def for_status(status: int, where: str, body: str = "", what: str = "request",
-               secrets: tuple[str, ...] = ()) -> HubError:
+               secrets: tuple[str, ...] = (), has_credentials: bool = True) -> HubError:
     """A HubError for an HTTP answer ``status`` from ``where``; ``secrets`` never appear in it."""
     said = _server_says(body, secrets)
     tail = f": {said}" if said else ""
+    if status == 401 and not has_credentials:
+        return HubError(f"{where} needs credentials (401): set HUBTOP_TOKEN or HUBTOP_API_KEY, or log in with "
+                        "--user and HUBTOP_PASSWORD", "auth", 401)
     if status == 401:
         return HubError(f"authentication failed at {where} (401){tail}; check the token, API key or password", "auth", 401)
     if status == 403:
@@ -68,6 +71,9 @@ def for_status(status: int, where: str, body: str = "", what: str = "request",
         return HubError(f"the Events Hub is not running on {where} (503){tail}", "unavailable", 503)
     if status == 400:
         return HubError(f"the server refused the {what} (400){tail}", "http", 400)
+    if 200 <= status < 400:
+        return HubError(f"unexpected answer {status} to the {what} at {where}; is this a Parallels DevOps server, "
+                        "and is the URL prefix right?", "protocol", status)
     return HubError(f"unexpected answer {status} from {where}{tail}", "http", status)
 
 

@@ -92,7 +92,8 @@ class HubRest:
             await self.login()
             return await self._request(method, path, what, json_body=json_body, auth=auth, retry_auth=False)
         if resp.status_code >= 400:
-            raise for_status(resp.status_code, self.where, resp.text, what, self.auth.secrets()) from None
+            raise for_status(resp.status_code, self.where, resp.text, what, self.auth.secrets(),
+                             has_credentials=not auth or self.settings.has_credentials() or bool(self.auth.token)) from None
         return resp
 
     def _json(self, resp: httpx.Response, what: str) -> Any:
@@ -139,6 +140,10 @@ class HubRest:
             return []
         if not isinstance(value, list):
             raise HubError(f"the {what} from {self.where} is not a list", "protocol")
+        try:  # the whole list at once: fast for 20,000 records
+            return adapter.validate_python(value)
+        except ValidationError:
+            pass
         out = []
         for item in value:  # one bad record does not hide the others
             try:
