@@ -11,7 +11,6 @@ import functools
 import json
 import os
 import sys
-import time
 from datetime import datetime
 
 from .config import Settings
@@ -242,16 +241,16 @@ def tui(settings: Settings, simulator=None) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Start the simulator in a background thread on a free loopback port, then the TUI against it."""
+    """Start the simulator in a child process on a free loopback port, then the TUI against it."""
     from .config import Secret, Settings, parse_channels
-    from .sim import SimulatorThread
+    from .sim import SimulatorProcess
 
     try:
         channels = parse_channels(args.channels)
     except HubError as err:
         _err(str(err))
         return 2
-    sim = SimulatorThread(hosts=args.hosts, vms=args.vms, rate=args.rate, seed=args.seed)
+    sim = SimulatorProcess(hosts=args.hosts, vms=args.vms, rate=args.rate, seed=args.seed)
     try:
         url, token = sim.start()
     except OSError as err:
@@ -263,5 +262,3 @@ def demo(args: argparse.Namespace) -> int:
     finally:
         sim.stop()
 
-
-__all__ = ["status", "tail", "simulate", "demo", "tui", "collect_status", "time"]

@@ -70,6 +70,8 @@ class SimClient:
     #: frames that fell off the full queue
     dropped: int = 0
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    #: False until the confirmation went out: nothing is queued before it, so it is always the first frame
+    live: bool = False
 
     def enqueue(self, frame: str | bytes) -> None:
         if len(self.queue) == QUEUE_LIMIT:
@@ -316,13 +318,16 @@ class Simulator:
             id=str(uuid.uuid4()), ip=ip, username=self.user, ws=ws, transport=request.transport,
             subscriptions=list(confirmed),
         )
-        client.enqueue(self._frame("global", "WebSocket connection established subscribed to global by default",
-                                   {"client_id": client.id, "subscriptions": confirmed}))
+        confirmation = self._frame("global", "WebSocket connection established subscribed to global by default",
+                                   {"client_id": client.id, "subscriptions": confirmed})
         self.clients[client.id] = client  # before the upgrade, so a second connection from this IP sees it
         self.sent_counts[client.id] = 0
         sender = None
         try:
             await ws.prepare(request)
+            await ws.send_str(confirmation)
+            self.sent_counts[client.id] += 1
+            client.live = True
             self.connections.append((asked, list(confirmed)))
             sender = asyncio.create_task(self._send_loop(client))
             async for message in ws:
@@ -397,7 +402,7 @@ class Simulator:
 
     def _publish(self, channel: str, frame: str) -> None:
         for client in self.clients.values():
-            if channel in client.subscriptions:
+            if client.live and channel in client.subscriptions:
                 client.enqueue(frame)
 
     def emit(self, channel: str, message: str, body: Any = None) -> str:
@@ -409,7 +414,8 @@ class Simulator:
     def broadcast_raw(self, data: str | bytes) -> None:
         """Queue ``data`` as it is (text, or binary for bytes) for every client, whatever it subscribed to."""
         for client in self.clients.values():
-            client.enqueue(data)
+            if client.live:
+                client.enqueue(data)
 
     async def drop_all(self, code: int | None = None) -> None:
         """Close every client: with a close frame of ``code``, or (``None``) by aborting the TCP connection."""
@@ -464,7 +470,7 @@ class Simulator:
             by_channel.setdefault(channel, []).append(frame)
         for channel, frames in by_channel.items():
             for client in self.clients.values():
-                if channel in client.subscriptions:
+                if client.live and channel in client.subscriptions:
                     client.enqueue_many(frames)
 
     async def _close_all(self, app: web.Application) -> None:

@@ -284,9 +284,11 @@ class World:
         self._host_limits = (max(0, hosts - spread), hosts + spread)
         self._vms_per_host = vms
         self._hosts: dict[str, SimHost] = {}
+        self._pairs: list[tuple[SimHost, SimVM]] | None = None
         for _ in range(hosts):
             host = self._new_host(vms)
             self._hosts[host.id] = host
+            self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._local = self._new_host(local_vms, hostname="orchestrator.local")
         self._local.local = True
         for host in self._hosts.values():
@@ -461,6 +463,7 @@ class World:
         for _ in range(vms):
             vm = self._new_vm(host, self._weighted(INITIAL_STATES))
             host.vms[vm.id] = vm
+            self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         return host
 
     def _new_vm(self, host: SimHost, state: str) -> SimVM:
@@ -585,7 +588,13 @@ class World:
         return hosts + [self._local] if include_local else hosts
 
     def _random_vm(self) -> tuple[SimHost, SimVM] | None:
-        pairs = [(host, vm) for host in self._reachable_hosts(include_local=True) for vm in host.vms.values()]
+        # the world picks a VM about a thousand times a simulated second: keep the list of pairs until a VM
+        # or host comes or goes or a link changes (same list, same order, so the same random stream)
+        pairs = self._pairs
+        if pairs is None:
+            pairs = self._pairs = [
+                (host, vm) for host in self._reachable_hosts(include_local=True) for vm in host.vms.values()
+            ]
         return self._rng.choice(pairs) if pairs else None
 
     def _vm_count(self) -> int:
@@ -768,6 +777,7 @@ class World:
             return
         vm = self._new_vm(host, STOPPED)
         host.vms[vm.id] = vm
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._vm_event(host, "ADDED", {"vm_id": vm.id, "new_vm": self._vm_record(host, vm)})
 
     def _remove_vm(self) -> None:
@@ -780,6 +790,7 @@ class World:
             return
         vm = self._rng.choice(stopped)
         del host.vms[vm.id]
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._vm_event(host, "REMOVED", {"vm_id": vm.id})
 
     # ------------------------------------------------------------------ hosts
@@ -796,6 +807,7 @@ class World:
         self._host_event("HOST_HEALTH_UPDATE", host, state=UNHEALTHY)
         if host.link == LINK_CONNECTED and self._rng.random() < 0.5:
             host.link = LINK_DEGRADED
+            self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
             self._host_event("HOST_WEBSOCKET_DEGRADED", host, state=UNHEALTHY)
         self._after(self._rng.uniform(8, 90), self._recover_health, host.id)
 
@@ -807,6 +819,7 @@ class World:
         self._host_event("HOST_HEALTH_UPDATE", host, state=HEALTHY)
         if host.link == LINK_DEGRADED:
             host.link = LINK_CONNECTED
+            self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
             self._host_event("HOST_WEBSOCKET_CONNECTED", host, state="websocket_connected")
 
     def _drop_link(self) -> None:
@@ -814,6 +827,7 @@ class World:
         if host is None:
             return
         host.link = LINK_DISCONNECTED
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._host_event("HOST_WEBSOCKET_DISCONNECTED", host, state="websocket_disconnected")
         self._after(self._rng.uniform(3, 30), self._restore_link, host.id)
 
@@ -822,6 +836,7 @@ class World:
         if host is None or host.link != LINK_DISCONNECTED:
             return
         host.link = LINK_CONNECTED
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._host_event("HOST_WEBSOCKET_CONNECTED", host, state="websocket_connected")
 
     def _host_log(self) -> None:
@@ -858,6 +873,7 @@ class World:
             return
         host = self._new_host(self._vms_per_host)
         self._hosts[host.id] = host
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._host_event("HOST_ADDED", host, host=host.url, description=host.description)
         self._host_event("HOST_HEALTH_UPDATE", host, state=host.state)
         self._host_event("HOST_WEBSOCKET_CONNECTED", host, state="websocket_connected")
@@ -873,6 +889,7 @@ class World:
         if host is None:
             return
         del self._hosts[host.id]
+        self._pairs = None  # the (host, VM) pairs _random_vm picks from changed
         self._host_event("HOST_REMOVED", host, host=host.url)
 
     # ------------------------------------------------------------------ the server's own channels
