@@ -154,7 +154,27 @@ _KNOWN_CHANNELS = frozenset(
     )
 )
 
-_envelope_validate = Envelope.model_validate
+_envelope_validate_json = Envelope.model_validate_json
+
+
+def _envelope_error(err: ValidationError, data: str) -> str:
+    """Why a frame is not an envelope, in the words a person reading the log needs."""
+    try:
+        first = err.errors(include_url=False)[0]
+    except Exception:  # pragma: no cover - defensive
+        return "invalid frame"
+    kind = first.get("type", "")
+    if kind == "json_invalid":
+        return "not JSON" if not data.strip() else f"not JSON ({first.get('ctx', {}).get('error', 'invalid')})"
+    if kind == "model_type":
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
+            return "not a JSON object"
+        return f"JSON {type(value).__name__}, not an object"
+    if kind == "recursion_loop":
+        return "nesting too deep"
+    return _first_error(err)
 
 
 def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
@@ -164,18 +184,13 @@ def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | 
     if isinstance(data, bytes | bytearray | memoryview):
         return Malformed("binary frame", excerpt(data), len(data), now)
     try:
-        value = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        reason = "not JSON" if not data else f"not JSON ({type(exc).__name__})"
-        return Malformed(reason, excerpt(data), len(data), now)
-    if not isinstance(value, dict):
-        return Malformed(f"JSON {type(value).__name__}, not an object", excerpt(data), len(data), now)
-    try:
-        env = _envelope_validate(value)
+        # JSON parsing and envelope validation in one pass in pydantic-core: about twice as fast as
+        # json.loads followed by validation, and a frame arrives up to 20,000 times a second
+        env = _envelope_validate_json(data)
     except ValidationError as exc:
-        return Malformed(_first_error(exc), excerpt(data), len(data), now)
-    except RecursionError:
-        return Malformed("nesting too deep", excerpt(data), len(data), now)
+        return Malformed(_envelope_error(exc, data), excerpt(data), len(data), now)
+    except (ValueError, RecursionError, UnicodeError):  # lone surrogates and the like
+        return Malformed("not JSON (not valid text)", excerpt(data), len(data), now)
     channel = env.event_type.lower()
     body: Any = env.body
     model = body_model(channel, env.message)
