@@ -21,7 +21,7 @@ pytestmark = pytest.mark.timeout(60)
 
 
 def tree_rows(app: HubtopApp) -> list[tuple[str, str, str]]:
-    return [(k, h, v) for k, h, v, _ in app.host_tree.rows]
+    return list(app.host_tree.rows)
 
 
 def connected(app: HubtopApp) -> bool:
@@ -80,7 +80,7 @@ async def test_vm_state_change_reaches_the_row() -> None:
             await wait_for(pilot, lambda: app.host_tree.vms.get((vm["host_id"], vm["ID"])) is not None
                            and app.host_tree.vms[(vm["host_id"], vm["ID"])].state == "resetting",
                            what="the VM row to say resetting")
-            index = app.host_tree.index_of[("v", vm["host_id"], vm["ID"])]
+            index = app.host_tree.row_of(("v", vm["host_id"], vm["ID"]))
             app.host_tree.scroll_to_row(index)
             await pilot.pause(0.2)
             line = app.host_tree.render_line(index - app.host_tree.scroll_offset.y).text

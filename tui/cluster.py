@@ -118,6 +118,10 @@ class Changes:
     hosts: set[str]
     vms: set[tuple[str, str]]
     structure: bool
+    #: hosts whose set of VMs changed (a VM added or removed)
+    reshaped: set[str] = field(default_factory=set)
+    #: the set of hosts itself changed (added, removed, a snapshot): more than a few hosts' VMs moved
+    hosts_changed: bool = True
 
     def __bool__(self) -> bool:
         return bool(self.hosts or self.vms or self.structure)
@@ -133,16 +137,21 @@ class Cluster:
         self._dirty_hosts: set[str] = set()
         self._dirty_vms: set[tuple[str, str]] = set()
         self._structure = False
+        self._reshaped: set[str] = set()
+        self._hosts_changed = False
         self._new_host = False  # set when apply() created a host (a placeholder or the local host)
         self.version = 0  # bumped by every change; lets a reader skip work when nothing moved
 
     # ------------------------------------------------------------------ changes
 
     def take_changes(self) -> Changes:
-        changes = Changes(self._dirty_hosts, self._dirty_vms, self._structure)
+        changes = Changes(self._dirty_hosts, self._dirty_vms, self._structure, self._reshaped,
+                          self._hosts_changed)
         self._dirty_hosts = set()
         self._dirty_vms = set()
         self._structure = False
+        self._reshaped = set()
+        self._hosts_changed = False
         return changes
 
     def _touch_host(self, host: Host, now: float) -> None:
@@ -205,6 +214,7 @@ class Cluster:
                 changes += 1
         self.hosts = new
         self._structure = True
+        self._hosts_changed = True
         self._dirty_hosts.update(new)
         self.version += 1
         return changes
@@ -256,6 +266,7 @@ class Cluster:
             host = Host(id=host_id, placeholder=True)
             self.hosts[host_id] = host
             self._structure = True
+            self._hosts_changed = True
             self._new_host = True
         host.last_heard = now
         self._dirty_hosts.add(host_id)
@@ -271,6 +282,7 @@ class Cluster:
                     host.description = "this server (pdfm)"
                 self.hosts[LOCAL_HOST_ID] = host
                 self._structure = True
+                self._hosts_changed = True
                 self._new_host = True
         host.local = True
         host.last_heard = now
@@ -335,12 +347,14 @@ class Cluster:
             host.description = body.description
         host.placeholder = False
         self._structure = self._structure or not existed
+        self._hosts_changed = self._hosts_changed or not existed
         return CHANGED_HOST | (0 if existed else CHANGED_STRUCTURE)
 
     def _on_host_removed(self, body, event: Event) -> int:
         if self.hosts.pop(body.host_id, None) is None:
             return NOTHING
         self._structure = True
+        self._hosts_changed = True
         self._dirty_hosts.discard(body.host_id)
         return CHANGED_STRUCTURE
 
@@ -393,6 +407,7 @@ class Cluster:
             if host.vms.pop(vm_id, None) is None:
                 return CHANGED_HOST
             self._structure = True
+            self._reshaped.add(host.id)
             host.changed_at = now
             return CHANGED_HOST | CHANGED_STRUCTURE
         vm = host.vms.get(vm_id)
@@ -401,6 +416,7 @@ class Cluster:
             vm = VM(id=vm_id, host_id=host.id, placeholder=kind not in ("added", "updated"), last_change=now)
             host.vms[vm_id] = vm
             self._structure = True
+            self._reshaped.add(host.id)
             host.changed_at = now
             flags |= CHANGED_STRUCTURE
         if kind == "state":

@@ -164,14 +164,19 @@ class HubtopApp(App[None]):
     def _titles(self, tree: HostTree, log: EventLog) -> None:
         total = len(self.feed.cluster.hosts)
         if tree.filter_text:
-            tree.border_title = f"Hosts {tree.matches}/{total} matching “{tree.filter_text}”"
+            title = f"Hosts {tree.matches}/{total} matching “{tree.filter_text}”"
         else:
-            tree.border_title = f"Hosts ({total})"
+            title = f"Hosts ({total})"
+        if tree.border_title != title:  # a border repaint only when the words change
+            tree.border_title = title
         title = "Events"
         if log.narrow is not None:
             title += f" — only {log.narrow[2]} (n: all)"
-        log.border_title = title
-        log.border_subtitle = f"PAUSED +{log.new_count:,} new — End or p resumes" if not log.following else ""
+        if log.border_title != title:
+            log.border_title = title
+        subtitle = f"PAUSED +{log.new_count:,} new — End or p resumes" if not log.following else ""
+        if log.border_subtitle != subtitle:
+            log.border_subtitle = subtitle
 
     def _status_info(self) -> StatusInfo:
         feed = self.feed

@@ -105,8 +105,7 @@ class HostTree(VirtualList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: list[tuple[str, str, str, bool]] = []  # kind, host_id, vm_id, last child
-        self.index_of: dict[HostKey, int] = {}
+        self.rows: list[HostKey] = []  # ("h", host_id, "") or ("v", host_id, vm_id), in screen order
         self.hosts: dict[str, HostView] = {}
         self.vms: dict[tuple[str, str], VM] = {}  # the model's own VM objects, by row
         self.collapsed: set[str] = set()
@@ -115,16 +114,21 @@ class HostTree(VirtualList):
         self._cursor_key: HostKey | None = None
         self._needs_rebuild = True
         self._pending_structure = False
+        self._pending_hosts: set[str] = set()
         self._last_rebuild = 0.0
         self._born = 0.0
 
     # ------------------------------------------------------------------ model -> view
 
     def key_at(self, index: int) -> HostKey | None:
-        if 0 <= index < len(self.rows):
-            kind, hid, vid, _ = self.rows[index]
-            return (kind, hid, vid)
-        return None
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def row_of(self, key: HostKey) -> int | None:
+        """The row of ``key`` (a C-speed scan of the row list), ``None`` when it is not shown."""
+        try:
+            return self.rows.index(key)
+        except ValueError:
+            return None
 
     @property
     def cursor_key(self) -> HostKey | None:
@@ -141,18 +145,59 @@ class HostTree(VirtualList):
         """Bring the view up to date with the model. Call with the feed lock held."""
         now = clock.now() if now is None else now
         if changes.structure:
-            self._pending_structure = True
+            if changes.hosts_changed or self.filter_text:
+                self._pending_structure = True
+            else:
+                self._pending_hosts |= changes.reshaped
         tick = time.monotonic()
         if self._needs_rebuild or (self._pending_structure and tick - self._last_rebuild >= REBUILD_EVERY_S):
             self._last_rebuild = tick
             self._rebuild(cluster, now)
             return
+        if self._pending_hosts and not self._pending_structure:
+            for hid in self._pending_hosts:
+                self._splice(cluster, hid)
+            self._pending_hosts.clear()
         hosts = cluster.hosts
         for hid in changes.hosts:
             host = hosts.get(hid)
             if host is not None and hid in self.hosts:
                 self.hosts[hid] = host_view(host)
         self._repaint_dirty(changes)
+
+    def _splice(self, cluster: Cluster, hid: str) -> None:
+        """Replace one host's VM rows after VMs came or went there: no walk over the other 20,000 rows."""
+        host = cluster.hosts.get(hid)
+        start = self.row_of(("h", hid, ""))
+        if host is None or start is None:
+            self._pending_structure = True
+            return
+        rows = self.rows
+        end = start + 1
+        while end < len(rows) and rows[end][0] == "v" and rows[end][1] == hid:
+            end += 1
+        vms = sorted(host.vms.values(), key=_vm_order)
+        for _, _, vid in rows[start + 1:end]:
+            self.vms.pop((hid, vid), None)
+        for vm in vms:
+            self.vms[(hid, vm.id)] = vm
+        block = [] if hid in self.collapsed else [("v", hid, vm.id) for vm in vms]
+        key = self.cursor_key
+        cursor, top = self.cursor, self.scroll_offset.y
+        rows[start + 1:end] = block
+        self.hosts[hid] = host_view(host)
+        delta = len(block) - (end - start - 1)
+        self.set_row_count(len(rows))
+        if cursor >= end:  # below the block: follow the row, and keep it where it was on screen
+            self.set_reactive(VirtualList.cursor, cursor + delta)
+            if top > start:
+                self.scroll_to(y=top + delta, animate=False, immediate=True)
+        elif cursor > start and key is not None:  # inside the block: the same VM, or its host
+            found = self.row_of(key)
+            self.set_reactive(VirtualList.cursor, found if found is not None else start)
+        elif top > start:
+            self.scroll_to(y=top + delta, animate=False, immediate=True)
+        self.refresh()
 
     def _rebuild(self, cluster: Cluster, now: float) -> None:
         self._needs_rebuild = False
@@ -163,7 +208,7 @@ class HostTree(VirtualList):
         old_index = self.cursor
         old_offset = old_index - self.scroll_offset.y
         shown = cluster.filter(self.filter_text) if self.filter_text else None
-        rows: list[tuple[str, str, str, bool]] = []
+        rows: list[HostKey] = []
         hosts_views: dict[str, HostView] = {}
         vm_rows: dict[tuple[str, str], VM] = {}
         collapsed = self.collapsed if not self.filter_text else ()
@@ -172,26 +217,25 @@ class HostTree(VirtualList):
             if shown is not None and hid not in shown:
                 continue
             hosts_views[hid] = host_view(host)
-            rows.append(("h", hid, "", False))
+            rows.append(("h", hid, ""))
             only = shown.get(hid) if shown is not None else None
             vms = sorted(host.vms.values(), key=_vm_order)
             if only is not None:
                 vms = [vm for vm in vms if vm.id in only]
             for vm in vms:
                 vm_rows[(hid, vm.id)] = vm
-            if hid in collapsed or not vms:
+            if hid in collapsed:
                 continue
-            last = vms[-1].id
-            rows.extend(("v", hid, vm.id, vm.id == last) for vm in vms)
+            rows.extend(("v", hid, vm.id) for vm in vms)
         self.rows = rows
         self.hosts = hosts_views
         self.vms = vm_rows
-        self.index_of = {(k, h, v): i for i, (k, h, v, _) in enumerate(rows)}
+        self._pending_hosts.clear()
         self.matches = len(hosts_views)
         self.set_row_count(len(rows))
-        new_index = self.index_of.get(keep) if keep else None
+        new_index = self.row_of(keep) if keep else None
         if new_index is None and keep is not None and keep[0] == "v":
-            new_index = self.index_of.get(("h", keep[1], ""))
+            new_index = self.row_of(("h", keep[1], ""))
         if new_index is None:
             new_index = min(old_index, max(0, len(rows) - 1))
         else:
@@ -204,17 +248,16 @@ class HostTree(VirtualList):
         self.refresh()
 
     def _repaint_dirty(self, changes: Changes) -> None:
-        if not self.rows:
+        """Repaint once if a visible row changed: only the ~50 rows on screen are looked at, however many
+        changed."""
+        if not self.rows or not (changes.hosts or changes.vms):
             return
-        index_of = self.index_of
-        for hid in changes.hosts:
-            i = index_of.get(("h", hid, ""))
-            if i is not None:
-                self.refresh_row(i)
-        for hid, vid in changes.vms:
-            i = index_of.get(("v", hid, vid))
-            if i is not None:
-                self.refresh_row(i)
+        rows, hosts, vms = self.rows, changes.hosts, changes.vms
+        for i in self.visible_range():
+            kind, hid, vid = rows[i]
+            if (hid in hosts) if kind == "h" else ((hid, vid) in vms):
+                self.refresh()
+                return
 
     def repaint_clock(self) -> None:
         """Repaint visible host rows (their "last heard" age moves) and rows whose highlight ran out."""
@@ -223,7 +266,8 @@ class HostTree(VirtualList):
     # ------------------------------------------------------------------ rendering
 
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
-        kind, hid, vid, last = self.rows[index]
+        rows = self.rows
+        kind, hid, vid = rows[index]
         now = clock.now()
         st = self.style_for
         if kind == "h":
@@ -253,6 +297,7 @@ class HostTree(VirtualList):
             segs.append(Segment(f"  {short_age(view.last_heard, now)}", st("host-tree--dim")))
             return segs
         vm = self.vms.get((hid, vid))
+        last = index + 1 >= len(rows) or rows[index + 1][0] != "v"
         guide = "  └─ " if last else "  ├─ "
         if vm is None:
             return [Segment(guide, st("host-tree--guide")), Segment(vid)]
@@ -289,7 +334,8 @@ class HostTree(VirtualList):
         if key is None:
             return
         if key[0] == "v":
-            self.set_cursor(self.index_of.get(("h", key[1], ""), self.cursor))
+            host_row = self.row_of(("h", key[1], ""))
+            self.set_cursor(self.cursor if host_row is None else host_row)
             return
         if key[1] not in self.collapsed and not self.filter_text:
             self.collapsed.add(key[1])
@@ -304,7 +350,8 @@ class HostTree(VirtualList):
         if hid in self.collapsed:
             self.action_expand()
         else:
-            self.set_cursor(self.index_of.get(("h", hid, ""), self.cursor))
+            host_row = self.row_of(("h", hid, ""))
+            self.set_cursor(self.cursor if host_row is None else host_row)
             self.action_collapse()
 
     class Changed(Message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 STATE_SYMBOL = {
     "connected": "⇄",
@@ -34,22 +34,34 @@ class StatusInfo:
     reason: str = ""
 
 
-class StatusBar(Static):
-    """One line (two on a narrow terminal) at the top of the screen."""
+class StatusBar(Widget):
+    """One line (two on a narrow terminal) at the top of the screen. Its height is fixed by the stylesheet,
+    so a new figure is a repaint, never a new layout of the screen (it changes ten times a second)."""
 
     DEFAULT_CLASSES = "status-bar"
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, markup=False)
+        super().__init__(id=id)
         self._last: StatusInfo | None = None
+        self._text = Text("")
 
     def show(self, info: StatusInfo) -> None:
         if info == self._last:
             return
+        if self._last is None or info.state != self._last.state:
+            for state in STATE_SYMBOL:
+                self.set_class(info.state == state, f"-{state}")
         self._last = info
-        for state in STATE_SYMBOL:
-            self.set_class(info.state == state, f"-{state}")
-        self.update(self.render_info(info))
+        self._text = self.render_info(info)
+        self.refresh()
+
+    @property
+    def content(self) -> Text:
+        """What the bar shows now."""
+        return self._text
+
+    def render(self) -> Text:
+        return self._text
 
     @staticmethod
     def render_info(info: StatusInfo) -> Text:
