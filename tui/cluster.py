@@ -69,11 +69,17 @@ class VM:
     last_change: float | None = None
     snapshots: int | None = None
     placeholder: bool = False
-    events: deque = field(default_factory=lambda: deque(maxlen=VM_EVENTS))
+    #: recent events, made on the first one (20,000 empty deques would cost ~12 MB)
+    events: deque | None = None
 
     @property
     def label(self) -> str:
         return self.name or f"vm {short_id(self.id)}"
+
+    def note(self, at: float, what: str) -> None:
+        if self.events is None:
+            self.events = deque(maxlen=VM_EVENTS)
+        self.events.append((at, what))
 
 
 @dataclass(slots=True)
@@ -425,16 +431,16 @@ class Cluster:
             vm.previous_state = ev.previous_state or vm.state
             vm.state = new_state
             vm.last_change = now
-            vm.events.append((now, f"{vm.previous_state or '?'} -> {new_state}"))
+            vm.note(now, f"{vm.previous_state or '?'} -> {new_state}")
         elif kind in ("added", "updated"):
             if ev.new_vm is not None:
                 self._fill_vm(vm, ev.new_vm, now)
-            vm.events.append((now, kind))
+            vm.note(now, kind)
         elif kind == "uptime":
             vm.uptime = ev.uptime
         elif kind == "snapshots":
             vm.snapshots = len(ev.snapshots or ())
-            vm.events.append((now, f"snapshots: {vm.snapshots}"))
+            vm.note(now, f"snapshots: {vm.snapshots}")
         self._dirty_vms.add((host.id, vm_id))
         return flags
 
