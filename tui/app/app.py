@@ -151,7 +151,9 @@ class HubtopApp(App[None]):
             tree.sync(feed.cluster, changes, now)
             log.sync()
             key = tree.cursor_key
-            if not self.narrow and (key != details.key or second or (key and key[1] in changes.hosts)):
+            # the selected host hears something nearly every tick under load: its details (a table and two
+            # sparklines, and a new layout of the pane) are redrawn once a second, or at once for a new selection
+            if not self.narrow and (key != details.key or second):
                 details.show_key(feed.cluster, key, now)
             info = self._status_info()
             rows = self._channel_rows()

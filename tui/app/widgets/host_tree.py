@@ -115,6 +115,7 @@ class HostTree(VirtualList):
         self._needs_rebuild = True
         self._pending_structure = False
         self._pending_hosts: set[str] = set()
+        self._stale_hosts: set[str] = set()
         self._last_rebuild = 0.0
         self._born = 0.0
 
@@ -158,11 +159,17 @@ class HostTree(VirtualList):
             for hid in self._pending_hosts:
                 self._splice(cluster, hid)
             self._pending_hosts.clear()
-        hosts = cluster.hosts
-        for hid in changes.hosts:
-            host = hosts.get(hid)
-            if host is not None and hid in self.hosts:
-                self.hosts[hid] = host_view(host)
+        # a host's view needs a walk over its VMs: make it now only for the hosts on screen; the others are
+        # remade when they scroll into view (at the next tick)
+        self._stale_hosts |= changes.hosts
+        hosts, rows, stale = cluster.hosts, self.rows, self._stale_hosts
+        for i in self.visible_range():
+            kind, hid, _ = rows[i]
+            if kind == "h" and hid in stale:
+                stale.discard(hid)
+                host = hosts.get(hid)
+                if host is not None and hid in self.hosts:
+                    self.hosts[hid] = host_view(host)
         self._repaint_dirty(changes)
 
     def _splice(self, cluster: Cluster, hid: str) -> None:
@@ -231,6 +238,7 @@ class HostTree(VirtualList):
         self.hosts = hosts_views
         self.vms = vm_rows
         self._pending_hosts.clear()
+        self._stale_hosts.clear()
         self.matches = len(hosts_views)
         self.set_row_count(len(rows))
         new_index = self.row_of(keep) if keep else None

@@ -84,6 +84,15 @@ class VirtualList(ScrollView, can_focus=True):
             style = self._styles[name] = self.get_component_rich_style(name, partial=True)
         return style
 
+    @property
+    def base_style(self) -> Style:
+        """The widget's own rich style, cached: ``rich_style`` walks the DOM on every call, and a row asks
+        for it on every line of every repaint."""
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def notify_style_update(self) -> None:
         self._styles.clear()
         super().notify_style_update()
@@ -128,8 +137,9 @@ class VirtualList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         width = self.size.width
+        base = self.base_style
         if index >= self._rows or index < 0:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, base)
         cursor = index == self.cursor
         segments = self.render_row(index, width, cursor)
         post = None
@@ -139,8 +149,8 @@ class VirtualList(ScrollView, can_focus=True):
             # the cursor's background and weight over the row, the row's own colours (they carry meaning) kept
             post = Style(bgcolor=cursor_style.bgcolor, bold=cursor_style.bold)
         # the widget's colours under every segment
-        strip = Strip(Segment.apply_style(segments, self.rich_style, post))
-        return strip.crop_extend(0, width, self.rich_style)
+        strip = Strip(Segment.apply_style(segments, base, post))
+        return strip.crop_extend(0, width, base)
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(0, self._rows)
