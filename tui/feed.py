@@ -26,6 +26,16 @@ SERVER_FLUSH_S = 0.1
 OVERLOAD_SHARE = 0.8
 
 
+def _bump(buckets: deque, second: int) -> None:
+    """Count one event in a deque of ``[second, count]`` buckets, dropping those older than the window."""
+    if buckets and buckets[-1][0] == second:
+        buckets[-1][1] += 1
+        return
+    buckets.append([second, 1])
+    while buckets and buckets[0][0] < second - RATE_WINDOW:
+        buckets.popleft()
+
+
 class Feed:
     def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -72,23 +82,12 @@ class Feed:
 
     def _count(self, channel: str | None) -> None:
         second = int(self.clock())
-        buckets = self._buckets
-        if buckets and buckets[-1][0] == second:
-            buckets[-1][1] += 1
-        else:
-            buckets.append([second, 1])
-            while buckets and buckets[0][0] < second - RATE_WINDOW:
-                buckets.popleft()
+        _bump(self._buckets, second)
         if channel is not None:
             cb = self._channel_buckets.get(channel)
             if cb is None:
                 cb = self._channel_buckets[channel] = deque()
-            if cb and cb[-1][0] == second:
-                cb[-1][1] += 1
-            else:
-                cb.append([second, 1])
-                while cb and cb[0][0] < second - RATE_WINDOW:
-                    cb.popleft()
+            _bump(cb, second)
 
     # ------------------------------------------------------------------ readers
 

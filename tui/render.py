@@ -14,18 +14,18 @@ OK, WARNING, CRITICAL, UNKNOWN = 0, 1, 2, 3
 LEVEL_NAMES = {OK: "OK", WARNING: "WARNING", CRITICAL: "CRITICAL", UNKNOWN: "UNKNOWN"}
 
 
-def ago(ts: float | None, now: float | None = None) -> str:
-    """``3s ago``, ``4m ago``, ``2h ago``, ``never``."""
+def ago(ts: float | None, now: float | None = None, suffix: str = " ago", never: str = "never") -> str:
+    """``3s ago``, ``4m ago``, ``2h ago``, ``never`` (``suffix`` and ``never`` for tighter places)."""
     if ts is None:
-        return "never"
+        return never
     delta = max(0.0, (clock.now() if now is None else now) - ts)
     if delta < 60:
-        return f"{delta:.0f}s ago"
+        return f"{delta:.0f}s{suffix}"
     if delta < 3600:
-        return f"{delta // 60:.0f}m ago"
+        return f"{delta // 60:.0f}m{suffix}"
     if delta < 86400:
-        return f"{delta // 3600:.0f}h ago"
-    return f"{delta // 86400:.0f}d ago"
+        return f"{delta // 3600:.0f}h{suffix}"
+    return f"{delta // 86400:.0f}d{suffix}"
 
 
 def iso(ts: float | None) -> str | None:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .models import (
+    CHANNELS,
     ORCHESTRATOR_BODIES,
     PDFM_BODIES,
     ClientIdBody,
@@ -138,21 +139,7 @@ def body_model(event_type: str, message: str) -> type[Lenient] | None:
     return None
 
 
-_KNOWN_CHANNELS = frozenset(
-    (
-        "global",
-        "orchestrator",
-        "health",
-        "pdfm",
-        "system",
-        "stats",
-        "system_logs",
-        "reverse_proxy",
-        "catalog_cache",
-        "job_manager",
-        "auth",
-    )
-)
+_KNOWN_CHANNELS = frozenset(CHANNELS)
 
 _envelope_validate_json = Envelope.model_validate_json
 

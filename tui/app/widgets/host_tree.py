@@ -21,6 +21,7 @@ from textual.message import Message
 from ... import clock
 from ...cluster import LINK_CONNECTED, UNKNOWN, VM, Changes, Cluster, Host
 from ...describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE
+from ...render import ago
 from .virtual_list import VirtualList
 
 #: how long a changed row stays highlighted
@@ -64,16 +65,7 @@ def _vm_order(vm: VM) -> tuple[str, str]:
 
 
 def short_age(ts: float | None, now: float) -> str:
-    if ts is None:
-        return "–"
-    d = max(0.0, now - ts)
-    if d < 60:
-        return f"{d:.0f}s"
-    if d < 3600:
-        return f"{d // 60:.0f}m"
-    if d < 86400:
-        return f"{d // 3600:.0f}h"
-    return f"{d // 86400:.0f}d"
+    return ago(ts, now, suffix="", never="–")
 
 
 class HostTree(VirtualList):

@@ -38,29 +38,21 @@ class VirtualList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
 
-    class Highlighted(Message):
+    class _RowMessage(Message):
+        def __init__(self, sender: VirtualList, index: int) -> None:
+            super().__init__()
+            self.sender = sender
+            self.index = index
+
+        @property
+        def control(self) -> VirtualList:
+            return self.sender
+
+    class Highlighted(_RowMessage):
         """The cursor moved to another row."""
 
-        def __init__(self, sender: VirtualList, index: int) -> None:
-            super().__init__()
-            self.sender = sender
-            self.index = index
-
-        @property
-        def control(self) -> VirtualList:
-            return self.sender
-
-    class Selected(Message):
+    class Selected(_RowMessage):
         """Enter (or a double click) on a row."""
-
-        def __init__(self, sender: VirtualList, index: int) -> None:
-            super().__init__()
-            self.sender = sender
-            self.index = index
-
-        @property
-        def control(self) -> VirtualList:
-            return self.sender
 
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
