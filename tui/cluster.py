@@ -105,6 +105,8 @@ class Host:
     local: bool = False
     #: when something a person would notice changed: health, link, a VM's state, VMs added or removed
     changed_at: float = 0.0
+    #: bumped whenever the host's set of VMs may have changed (lets a view keep its sorted VM list)
+    shape: int = 0
     _parsed_url: str = field(default="", repr=False, compare=False)
     _hostname: str = field(default="", repr=False, compare=False)
 
@@ -187,6 +189,7 @@ class Cluster:
             host.url = rec.host
             host.description = rec.description
             host.record = rec
+            host.shape += 1
             host.health = rec.state or UNKNOWN
             host.placeholder = False
             if host.last_heard is None:
@@ -418,6 +421,7 @@ class Cluster:
                 return CHANGED_HOST
             self._structure = True
             self._reshaped.add(host.id)
+            host.shape += 1
             host.changed_at = now
             return CHANGED_HOST | CHANGED_STRUCTURE
         vm = host.vms.get(vm_id)
@@ -427,6 +431,7 @@ class Cluster:
             host.vms[vm_id] = vm
             self._structure = True
             self._reshaped.add(host.id)
+            host.shape += 1
             host.changed_at = now
             flags |= CHANGED_STRUCTURE
         if kind == "state":

@@ -108,6 +108,7 @@ class HostTree(VirtualList):
         self._pending_structure = False
         self._pending_hosts: set[str] = set()
         self._stale_hosts: set[str] = set()
+        self._sorted_vms: dict[str, tuple[int, int, list[VM]]] = {}  # host id -> (shape, count, VMs in order)
         self._last_rebuild = 0.0
         self._born = 0.0
 
@@ -175,7 +176,7 @@ class HostTree(VirtualList):
         end = start + 1
         while end < len(rows) and rows[end][0] == "v" and rows[end][1] == hid:
             end += 1
-        vms = sorted(host.vms.values(), key=_vm_order)
+        vms = self._vms_in_order(host)
         for _, _, vid in rows[start + 1:end]:
             self.vms.pop((hid, vid), None)
         for vm in vms:
@@ -218,7 +219,7 @@ class HostTree(VirtualList):
             hosts_views[hid] = host_view(host)
             rows.append(("h", hid, ""))
             only = shown.get(hid) if shown is not None else None
-            vms = sorted(host.vms.values(), key=_vm_order)
+            vms = self._vms_in_order(host)
             if only is not None:
                 vms = [vm for vm in vms if vm.id in only]
             for vm in vms:
@@ -231,6 +232,8 @@ class HostTree(VirtualList):
         self.vms = vm_rows
         self._pending_hosts.clear()
         self._stale_hosts.clear()
+        if len(self._sorted_vms) > len(cluster.hosts):  # forget the order of hosts that are gone
+            self._sorted_vms = {h: v for h, v in self._sorted_vms.items() if h in cluster.hosts}
         self.matches = len(hosts_views)
         self.set_row_count(len(rows))
         new_index = self.row_of(keep) if keep else None
@@ -246,6 +249,15 @@ class HostTree(VirtualList):
             self.scroll_to(y=max(0, new_index - old_offset), animate=False, immediate=True)
             self.post_message(self.Highlighted(self, new_index))
         self.refresh()
+
+    def _vms_in_order(self, host: Host) -> list[VM]:
+        """The host's VMs sorted by name, kept until its set of VMs changes (a rebuild sorts 20,000 VMs)."""
+        cached = self._sorted_vms.get(host.id)
+        if cached is not None and cached[0] == host.shape and cached[1] == len(host.vms):
+            return cached[2]
+        vms = sorted(host.vms.values(), key=_vm_order)
+        self._sorted_vms[host.id] = (host.shape, len(host.vms), vms)
+        return vms
 
     def _repaint_dirty(self, changes: Changes) -> None:
         """Repaint once if a visible row changed: only the ~50 rows on screen are looked at, however many
