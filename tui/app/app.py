@@ -18,10 +18,11 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.timer import Timer
 from textual.widgets import Footer, Input
 
 from .. import clock
-from ..cluster import Cluster
+from ..cluster import Changes, Cluster
 from ..config import Settings
 from ..feed import Feed, FeedThread
 from ..hub.models import CHANNELS
@@ -40,6 +41,10 @@ from .widgets.virtual_list import VirtualList
 
 TICK_S = 0.1
 NARROW_WIDTH = 110
+#: how long the filter waits for the next keystroke before it rebuilds the tree
+FILTER_SETTLE_S = 0.04
+#: a sync with nothing new from the model (the feed's changes stay for the tick)
+NO_CHANGES = Changes(set(), set(), False, set(), False)
 #: the GIL switch interval while the feed thread runs (Python's default is 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: collector thresholds once the snapshot is loaded (Python's defaults are 700, 10, 10)
@@ -73,6 +78,7 @@ class HubtopApp(App[None]):
         self.start_feed = start_feed
         self.last_export: Path | None = None
         self._last_state: str | None = None
+        self._filter_timer: Timer | None = None
         self._down = False
         self._last_clock = 0.0
         self._frozen = False
@@ -288,9 +294,8 @@ class HubtopApp(App[None]):
 
     @on(HostTree.Changed)
     def _on_tree_shape(self, message: HostTree.Changed) -> None:
-        tree = self.host_tree
         with self.feed.lock:
-            tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
+            self.host_tree.sync(self.feed.cluster, NO_CHANGES)
 
     @on(VirtualList.Selected, "#tree")
     def _on_tree_selected(self, message: VirtualList.Selected) -> None:
@@ -318,14 +323,25 @@ class HubtopApp(App[None]):
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, message: Input.Changed) -> None:
+        # keystrokes that come quickly are coalesced: the characters show at once, the 20,000-row tree is
+        # rebuilt when the typing pauses
+        self.host_tree.set_filter(message.value)
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_SETTLE_S, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_timer = None
         tree = self.host_tree
-        tree.set_filter(message.value)
         with self.feed.lock:
-            tree.sync(self.feed.cluster, self.feed.cluster.take_changes())
+            tree.sync(self.feed.cluster, NO_CHANGES)
         self._titles(tree, self.log_view)
 
     @on(Input.Submitted, "#filter")
     def _on_filter_submitted(self, message: Input.Submitted) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._apply_filter()
         box = self.filter_box
         if not box.value:
             box.display = False
