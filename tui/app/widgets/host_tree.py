@@ -52,12 +52,25 @@ def host_view(host: Host) -> HostView:
         description=host.description if host.hostname else "",
         health=host.health,
         link=host.link,
-        counts=tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+        counts=_by_symbol(counts),
         last_heard=host.last_heard,
         placeholder=host.placeholder,
         local=host.local,
         changed_at=host.changed_at,
     )
+
+
+def _by_symbol(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """VM counts per symbol (starting and resuming share one, as do stopping and suspending), most first;
+    each keyed by the first state seen with that symbol, for its colour."""
+    merged: dict[str, list] = {}
+    for state, n in counts.items():
+        symbol = VM_SYMBOL.get(state, "?")
+        if symbol in merged:
+            merged[symbol][1] += n
+        else:
+            merged[symbol] = [state, n]
+    return tuple(sorted(((state, n) for state, n in merged.values()), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _vm_order(vm: VM) -> tuple[str, str]:
