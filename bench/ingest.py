@@ -41,7 +41,7 @@ def settings_for(port: int):
     return Settings(url=f"http://127.0.0.1:{port}", token=Secret(TOKEN))
 
 
-async def bare_loop(server: FloodServer, n: int) -> tuple[float, float]:
+async def bare_loop(server: FloodServer, n: int, validate: bool = False) -> tuple[float, float]:
     """(frames a second of wall time, frames a second of this thread's CPU time) of a bare receive loop;
     the clocks start at the confirmation."""
     from websockets.asyncio.client import connect
@@ -54,11 +54,31 @@ async def bare_loop(server: FloodServer, n: int) -> tuple[float, float]:
         await ws.recv()
         t0, c0 = time.perf_counter(), time.thread_time()
         received = 0
+        if validate:  # the floor of a typed parse: one pydantic-core pass per frame, nothing kept
+            from tui.hub.models import Envelope
+
+            check = Envelope.model_validate_json
+            while received < n:
+                check(await ws.recv())
+                received += 1
         while received < n:
             await ws.recv()
             received += 1
         t1, c1 = time.perf_counter(), time.thread_time()
     return n / (t1 - t0), n / (c1 - c0)
+
+
+async def bare_aiohttp(server: FloodServer, n: int) -> float:
+    """Frames a second of the same bare loop on aiohttp's WebSocket client (context)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(
+            server.ws_url, headers={"Authorization": f"Bearer {TOKEN}"}, compress=0, max_msg_size=16 << 20) as ws:
+        await ws.receive()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            await ws.receive()
+        return n / (time.perf_counter() - t0)
 
 
 def _timed_feed_class():
@@ -173,20 +193,25 @@ def run(args) -> Result:
     with FloodServer(FloodConfig(frames=n)) as server:
         info = server.info
         result.params = (f"{n:,} frames/run (mean payload {info['mean_payload']:.0f} B, pool {info['pool']:,}), "
-                         f"{repeats} alternating runs each, model pre-loaded with 1,000 hosts x 20 VMs")
-        bare, hub, bare_cpu, hub_cpu = [], [], [], []
+                         f"{repeats} alternating runs each (bare, hubtop, bare + typed parse, bare on aiohttp), model pre-loaded with "
+                         "1,000 hosts x 20 VMs")
+        bare, hub, bare_cpu, hub_cpu, typed, aio = [], [], [], [], [], []
         server_cpu = []
         last_feed = None
         others = OthersMeter([server.proc.pid]).start()
         gcm, hub_wall = GcMeter(), 0.0
         for _ in range(repeats):
-            for kind in ("bare", "hubtop"):
+            for kind in ("bare", "hubtop", "typed", "aiohttp"):
                 gc.collect()
                 meter = CpuMeter(server.proc.pid).start()
                 if kind == "bare":
                     rate, cpu_rate = asyncio.run(bare_loop(server, n))
                     bare.append(rate)
                     bare_cpu.append(cpu_rate)
+                elif kind == "typed":
+                    typed.append(asyncio.run(bare_loop(server, n, validate=True))[0])
+                elif kind == "aiohttp":
+                    aio.append(asyncio.run(bare_aiohttp(server, n)))
                 else:
                     gcm.start()
                     t0 = time.perf_counter()
@@ -212,6 +237,12 @@ def run(args) -> Result:
     result.add("same, per CPU second of the receiving thread", f"{hc:,.0f} frames/s = {hc / bc:.0%} of bare",
                f"bare loop {bc:,.0f} frames/s")
     result.add("cost per frame (hubtop - bare)", f"{(1 / h - 1 / b) * 1e6:.1f} µs", f"bare {1e6 / b:.1f} µs/frame")
+    t = median(typed)
+    result.add("context: bare loop + Envelope.model_validate_json per frame", f"{t:,.0f} frames/s = {t / b:.0%} of bare",
+               "(the floor of any typed per-frame parse)")
+    ai = median(aio)
+    result.add("context: the bare loop on aiohttp's WebSocket client", f"{ai:,.0f} frames/s = {ai / b:.1f}x bare",
+               f"{1e6 / ai:.1f} µs/frame vs {1e6 / b:.1f} µs")
     result.add("all runs", "hubtop " + ", ".join(f"{r:,.0f}" for r in hub), "bare " + ", ".join(f"{r:,.0f}" for r in bare))
     parts = breakdown(records)
     result.add("per-frame pieces, in process", f"parse_frame {parts['parse_frame']:.1f} µs, "

@@ -99,8 +99,26 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 """
 
 
-def floor_cmd(server: FloodServer) -> list[str]:
-    return [str(VENV_BIN / "python"), "-c", PY_FLOOR, server.ws_url, TOKEN]
+#: the same floor on aiohttp's WebSocket client (already a hubtop dependency; its frame reader is compiled)
+PY_FLOOR_AIOHTTP = """
+import asyncio, sys
+import aiohttp
+async def main(url, token):
+    out = sys.stdout
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(url, headers={"Authorization": "Bearer " + token}, compress=0,
+                                      max_msg_size=16 << 20) as ws:
+            async for msg in ws:
+                if msg.type == aiohttp.WSMsgType.TEXT:
+                    out.write(msg.data)
+                    out.write("\\n")
+    out.flush()
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+def floor_cmd(server: FloodServer, aiohttp: bool = False) -> list[str]:
+    return [str(VENV_BIN / "python"), "-c", PY_FLOOR_AIOHTTP if aiohttp else PY_FLOOR, server.ws_url, TOKEN]
 
 
 def hubtop_cmd(port: int, count: int) -> list[str]:
@@ -120,7 +138,7 @@ def run(args) -> Result:
     result = Result(NAME, TITLE)
     result.params = (f"{n:,} frames + the confirmation per run, stdout to /dev/null, {repeats} alternating runs "
                      f"each, CPU = user+sys of the child (os.wait4); {tool_versions()}")
-    hub, ws, hub_wall, ws_wall, floor = [], [], [], [], []
+    hub, ws, hub_wall, ws_wall, floor, floor_aio = [], [], [], [], [], []
     fixed: dict[str, float] = {}
     problems: list[str] = []
     with FloodServer(FloodConfig(frames=0)) as empty:
@@ -128,6 +146,7 @@ def run(args) -> Result:
         fixed["hubtop"] = median([measure(hubtop_cmd(empty.port, 1), 30)["cpu"] for _ in range(3)])
         fixed["wscat"] = median([measure(wscat_cmd(empty), 30, keep_stdin=True)["cpu"] for _ in range(3)])
         fixed["floor"] = median([measure(floor_cmd(empty), 30)["cpu"] for _ in range(3)])
+        fixed["floor_aio"] = median([measure(floor_cmd(empty, aiohttp=True), 30)["cpu"] for _ in range(3)])
     with FloodServer(FloodConfig(frames=n)) as server:
         others = OthersMeter([server.proc.pid]).start()
         for _ in range(repeats):
@@ -135,7 +154,9 @@ def run(args) -> Result:
             b = measure(hubtop_cmd(server.port, n + 1), 120)
             c = measure(floor_cmd(server), 120)
             floor.append(c["cpu"])
-            for label, r in (("wscat", a), ("hubtop tail", b), ("python floor", c)):
+            d = measure(floor_cmd(server, aiohttp=True), 120)
+            floor_aio.append(d["cpu"])
+            for label, r in (("wscat", a), ("hubtop tail", b), ("python floor", c), ("aiohttp floor", d)):
                 if r["rc"] != 0 or r["timed_out"]:
                     problems.append(f"{label} exit {r['rc']}{' (timed out)' if r['timed_out'] else ''}: "
                                     f"{r['stderr'].strip()[-300:]}")
@@ -146,8 +167,8 @@ def run(args) -> Result:
         others.stop()
         flooded = server.flooded.value
         stderr_sample = b["stderr"].strip().splitlines()
-    if flooded < repeats * 3 * n:
-        problems.append(f"the server finished only {flooded:,} of {repeats * 3 * n:,} frames")
+    if flooded < repeats * 4 * n:
+        problems.append(f"the server finished only {flooded:,} of {repeats * 4 * n:,} frames")
     h, w = median(hub), median(ws)
     per_h, per_w = h / (n + 1) * 1e6, w / (n + 1) * 1e6
     ratio = per_h / per_w
@@ -162,6 +183,10 @@ def run(args) -> Result:
     result.add("python floor: bare websockets loop writing lines", f"{fl / (n + 1) * 1e6:.2f} µs per event "
                f"(marginal {(fl - fixed['floor']) / n * 1e6:.2f} µs, start-up {fixed['floor'] * 1000:.0f} ms)",
                "what any Python tail on websockets costs at least")
+    fa = median(floor_aio)
+    result.add("python floor on aiohttp's WebSocket client", f"{fa / (n + 1) * 1e6:.2f} µs per event (marginal "
+               f"{(fa - fixed['floor_aio']) / n * 1e6:.2f} µs, start-up {fixed['floor_aio'] * 1000:.0f} ms)",
+               "the same loop on a compiled frame reader")
     result.add("wall time per run (median)", f"{median(hub_wall):.2f} s = {n / median(hub_wall):,.0f} ev/s",
                f"wscat {median(ws_wall):.2f} s = {n / median(ws_wall):,.0f} ev/s")
     result.add("all runs, CPU s", "hubtop " + ", ".join(f"{x:.2f}" for x in hub), "wscat " + ", ".join(f"{x:.2f}" for x in ws))

@@ -73,6 +73,8 @@ class VM:
     last_change: float | None = None
     snapshots: int | None = None
     placeholder: bool = False
+    #: the name in lower case, for the filter (20,000 names are searched on every keystroke)
+    search: str = ""
     #: recent events, made on the first one (20,000 empty deques would cost ~12 MB)
     events: deque | None = None
 
@@ -244,6 +246,7 @@ class Cluster:
     def _fill_vm(vm: VM, rec: VMRecord, now: float) -> None:
         if rec.name:
             vm.name = rec.name
+            vm.search = rec.name.lower()
         if rec.os:
             vm.os = rec.os
         if rec.state and rec.state != vm.state:
@@ -486,7 +489,7 @@ class Cluster:
             if not needle or self.host_matches(host, needle):
                 result[host.id] = None
                 continue
-            vms = {vm.id for vm in host.vms.values() if needle in vm.name.lower() or vm.id.lower().startswith(needle)}
+            vms = {vm.id for vm in host.vms.values() if needle in vm.search or vm.id.lower().startswith(needle)}
             if vms:
                 result[host.id] = vms
         return result

@@ -41,14 +41,14 @@ from .widgets.virtual_list import VirtualList
 
 TICK_S = 0.1
 NARROW_WIDTH = 110
-#: how long the filter waits for the next keystroke before it rebuilds the tree
-FILTER_SETTLE_S = 0.04
+#: the least time between two rebuilds of the tree for the filter while the user types
+FILTER_SETTLE_S = 0.15
 #: a sync with nothing new from the model (the feed's changes stay for the tick)
 NO_CHANGES = Changes(set(), set(), False, set(), False)
 #: the GIL switch interval while the feed thread runs (Python's default is 5 ms)
 SWITCH_INTERVAL_S = 0.0005
 #: collector thresholds once the snapshot is loaded (Python's defaults are 700, 10, 10)
-GC_GEN0, GC_GEN1, GC_GEN2 = 50_000, 20, 100
+GC_GEN0, GC_GEN1, GC_GEN2 = 10_000, 20, 100
 
 
 class HubtopApp(App[None]):
@@ -79,6 +79,7 @@ class HubtopApp(App[None]):
         self.last_export: Path | None = None
         self._last_state: str | None = None
         self._filter_timer: Timer | None = None
+        self._last_filter = 0.0
         self._down = False
         self._last_clock = 0.0
         self._frozen = False
@@ -91,7 +92,7 @@ class HubtopApp(App[None]):
         yield StatusBar(id="status")
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Input(placeholder="filter: hostname, description, host id, VM name", id="filter")
+                yield Input(placeholder="/ to filter: hostname, description, host id, VM name", id="filter")
                 yield HostTree(id="tree")
             with Vertical(id="right"):
                 yield HostDetails(id="details")
@@ -112,7 +113,6 @@ class HubtopApp(App[None]):
         self.log_view.border_title = "Events"
         self.details.border_title = "Details"
         self.channels.border_title = "Channels"
-        self.filter_box.display = False
         self.host_tree.focus()
         self._apply_width(self.size.width)
         if self.start_feed:
@@ -317,21 +317,25 @@ class HubtopApp(App[None]):
     # ------------------------------------------------------------------ filter
 
     def action_filter(self) -> None:
-        box = self.filter_box
-        box.display = True
-        box.focus()
+        # the filter line always keeps its row: showing and hiding it would lay the whole screen out again
+        self.filter_box.focus()
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, message: Input.Changed) -> None:
-        # keystrokes that come quickly are coalesced: the characters show at once, the 20,000-row tree is
-        # rebuilt when the typing pauses
+        # the first keystroke filters at once; keystrokes that follow quickly are coalesced, so the
+        # characters show as typed and the 20,000-row tree is rebuilt at most every FILTER_SETTLE_S
         self.host_tree.set_filter(message.value)
         if self._filter_timer is not None:
-            self._filter_timer.stop()
-        self._filter_timer = self.set_timer(FILTER_SETTLE_S, self._apply_filter)
+            return  # a rebuild is already due and will take this text
+        wait = self._last_filter + FILTER_SETTLE_S - time.monotonic()
+        if wait <= 0:
+            self._apply_filter()
+        else:
+            self._filter_timer = self.set_timer(wait, self._apply_filter)
 
     def _apply_filter(self) -> None:
         self._filter_timer = None
+        self._last_filter = time.monotonic()
         tree = self.host_tree
         with self.feed.lock:
             tree.sync(self.feed.cluster, NO_CHANGES)
@@ -342,17 +346,13 @@ class HubtopApp(App[None]):
         if self._filter_timer is not None:
             self._filter_timer.stop()
             self._apply_filter()
-        box = self.filter_box
-        if not box.value:
-            box.display = False
         self.host_tree.focus()
 
     def action_clear_filter(self) -> None:
         box = self.filter_box
-        if not box.display and not box.value:
+        if not box.value and not box.has_focus:
             return
         box.value = ""
-        box.display = False
         self.host_tree.focus()
 
     # ------------------------------------------------------------------ log

@@ -386,6 +386,7 @@ class HubClient:
                 else:
                     raise _Fatal(err) from None
             self._emit(Snapshot(hosts, vms, down_since, reason))
+            del hosts, vms  # 20,000 records: not kept for the life of the connection
         self._connected_event.set()
         self._status("connected", self._connected_text())
         if self.channels != self._opened_with and self.client_id is not None:
