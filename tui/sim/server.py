@@ -90,6 +90,17 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"code": status, "message": message, "stack": []}, status=status, dumps=_dumps)
 
 
+async def _json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request's JSON object, or the 400 answer the hub gives for anything else."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "Invalid request body: not JSON")
+    if not isinstance(body, dict):
+        return _error(400, "Invalid request body: expected an object")
+    return body
+
+
 def _parse_channels(names: list[str]) -> list[str]:
     """Valid channel names, lower-cased, in the order given (as the Go server keeps them)."""
     wanted = (name.strip().lower() for name in names)
@@ -198,12 +209,9 @@ class Simulator:
     # ------------------------------------------------------------------ REST
 
     async def _login(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "Invalid request body: not JSON")
-        if not isinstance(body, dict):
-            return _error(400, "Invalid request body: expected an object")
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
         if "api_key" in body:
             key = body["api_key"]
             valid = bool(isinstance(key, str) and self.api_key and hmac.compare_digest(key.encode(),
@@ -262,12 +270,9 @@ class Simulator:
 
     async def _unsubscribe(self, request: web.Request) -> web.Response:
         """Mirror of the Go handler, including its answers: 200 empty, 200 with a note, or 400."""
-        try:
-            body = await request.json()
-        except ValueError:
-            return _error(400, "Invalid request body: not JSON")
-        if not isinstance(body, dict):
-            return _error(400, "Invalid request body: expected an object")
+        body = await _json_object(request)
+        if isinstance(body, web.Response):
+            return body
         client_id = body.get("client_id")
         names = body.get("event_types")
         if not isinstance(client_id, str) or not isinstance(names, list):
