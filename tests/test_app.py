@@ -334,3 +334,28 @@ async def test_closed_port_shows_reconnecting_in_words() -> None:
         assert "connection refused" in bar
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_clearing_the_filter_shows_what_came_meanwhile() -> None:
+    async with simulator(hosts=6, vms=3) as sim:
+        app = HubtopApp(settings_for(sim))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            all_rows = set(tree_rows(app))
+            await pilot.press("slash", *"zzz-no-such-host")
+            await wait_for(pilot, lambda: tree_rows(app) == [], what="nothing matching")
+            host = sim.world.hosts_json()[0]["id"]
+            sim.emit("orchestrator", "HOST_VM_ADDED", {"host_id": host, "event": {
+                "vm_id": "00000000-aaaa-bbbb-cccc-000000000002",
+                "new_vm": {"ID": "00000000-aaaa-bbbb-cccc-000000000002", "Name": "came-while-filtered",
+                           "State": "running", "OS": "ubuntu"}}})
+            await wait_for(pilot, lambda: app.feed.cluster.vm(host, "00000000-aaaa-bbbb-cccc-000000000002"),
+                           what="the new VM in the model")
+            await pilot.press("escape")
+            new_row = ("v", host, "00000000-aaaa-bbbb-cccc-000000000002")
+            await wait_for(pilot, lambda: new_row in tree_rows(app), what="the new VM after clearing the filter")
+            # every host of the model is back (the live world may have added or removed one meanwhile)
+            with app.feed.lock:
+                hosts = set(app.feed.cluster.hosts)
+            await wait_for(pilot, lambda: {h for k, h, _ in tree_rows(app) if k == "h"} == hosts, what="all hosts")
+            assert all_rows

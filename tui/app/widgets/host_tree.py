@@ -121,7 +121,10 @@ class HostTree(VirtualList):
         self._pending_structure = False
         self._pending_hosts: set[str] = set()
         self._stale_hosts: set[str] = set()
-        self._sorted_vms: dict[str, tuple[int, int, list[VM]]] = {}  # host id -> (shape, count, VMs in order)
+        self._sorted_vms: dict[str, tuple[int, int, list[VM]]] = {}
+        #: bumped by every change to the set or shape of rows; the unfiltered rows kept for Escape carry it
+        self._shape_gen = 0
+        self._full: tuple | None = None  # host id -> (shape, count, VMs in order)
         self._last_rebuild = 0.0
         self._born = 0.0
 
@@ -152,6 +155,7 @@ class HostTree(VirtualList):
         """Bring the view up to date with the model. Call with the feed lock held."""
         now = clock.now() if now is None else now
         if changes.structure:
+            self._shape_gen += 1
             if changes.hosts_changed or self.filter_text:
                 self._pending_structure = True
             else:
@@ -212,14 +216,8 @@ class HostTree(VirtualList):
             self.scroll_to(y=top + delta, animate=False, immediate=True)
         self.refresh()
 
-    def _rebuild(self, cluster: Cluster, now: float) -> None:
-        self._needs_rebuild = False
-        self._pending_structure = False
-        if not self._born:
-            self._born = now
-        keep = self.cursor_key or self._cursor_key
-        old_index = self.cursor
-        old_offset = old_index - self.scroll_offset.y
+    def _build_rows(self, cluster: Cluster) -> None:
+        """Rows, host views and VM rows for the whole model under the current filter."""
         shown = cluster.filter(self.filter_text) if self.filter_text else None
         rows: list[HostKey] = []
         hosts_views: dict[str, HostView] = {}
@@ -240,11 +238,28 @@ class HostTree(VirtualList):
             if hid in collapsed:
                 continue
             rows.extend(("v", hid, vm.id) for vm in vms)
-        self.rows = rows
-        self.hosts = hosts_views
-        self.vms = vm_rows
-        self._pending_hosts.clear()
+        self.rows, self.hosts, self.vms = rows, hosts_views, vm_rows
         self._stale_hosts.clear()
+
+    def _rebuild(self, cluster: Cluster, now: float) -> None:
+        self._needs_rebuild = False
+        self._pending_structure = False
+        if not self._born:
+            self._born = now
+        keep = self.cursor_key or self._cursor_key
+        old_index = self.cursor
+        old_offset = old_index - self.scroll_offset.y
+        full = self._full
+        if not self.filter_text and full is not None and full[0] == self._shape_gen:
+            # back to every row after a filter, and no host or VM came or went meanwhile: reuse them
+            self.rows, self.hosts, self.vms = list(full[1]), dict(full[2]), full[3]
+            self._stale_hosts.update(self.hosts)  # the counts may have moved: remade as they come on screen
+        else:
+            self._build_rows(cluster)
+            if not self.filter_text:
+                self._full = (self._shape_gen, list(self.rows), dict(self.hosts), self.vms)
+        rows, hosts_views = self.rows, self.hosts
+        self._pending_hosts.clear()
         if len(self._sorted_vms) > len(cluster.hosts):  # forget the order of hosts that are gone
             self._sorted_vms = {h: v for h, v in self._sorted_vms.items() if h in cluster.hosts}
         self.matches = len(hosts_views)
@@ -350,6 +365,7 @@ class HostTree(VirtualList):
         hid = self._host_of_cursor()
         if hid and hid in self.collapsed:
             self.collapsed.discard(hid)
+            self._shape_gen += 1
             self._cursor_key = ("h", hid, "")
             self._needs_rebuild = True
             self.post_message(self.Changed(self))
@@ -364,6 +380,7 @@ class HostTree(VirtualList):
             return
         if key[1] not in self.collapsed and not self.filter_text:
             self.collapsed.add(key[1])
+            self._shape_gen += 1
             self._cursor_key = key
             self._needs_rebuild = True
             self.post_message(self.Changed(self))
