@@ -23,11 +23,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State
 
 from ..config import Settings
+from .connection import FrameConnection
 from .errors import HubError, describe, for_status
 from .models import ClientIdBody, Confirmation, HostRecord, VMRecord
 from .parse import Event, Malformed, Note, parse_frame
@@ -120,7 +121,7 @@ def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0, rng: rando
     return (rng or random).uniform(0, ceiling)
 
 
-async def _close_socket(ws: ClientConnection, timeout: float = 2.0) -> None:
+async def _close_socket(ws: FrameConnection, timeout: float = 2.0) -> None:
     """Close with a close frame; when the server does not answer in time (dead, or its loop is stuck), drop
     the TCP connection, so that the reader sees the end and a stop or a planned reconnect never hangs."""
     with contextlib.suppress(Exception):
@@ -151,7 +152,7 @@ class HubClient:
         self.state = "idle"
         self.last_status: Status | None = None
         self.connections = 0
-        self._ws: ClientConnection | None = None
+        self._ws: FrameConnection | None = None
         self._stopping = False
         self._planned: str | None = None
         self._drop_note: str | None = None
@@ -339,7 +340,7 @@ class HubClient:
             await self._sleep(delay)
         self._status("stopped", "stopped")
 
-    async def _open(self) -> ClientConnection:
+    async def _open(self) -> FrameConnection:
         s = self.settings
         self._opened_with = self.channels
         url = s.subscribe_url(self.channels)
@@ -357,6 +358,7 @@ class HubClient:
                 user_agent_header="hubtop",
                 max_queue=64,
                 logger=self._ws_logger,
+                create_connection=FrameConnection,
             )
         except InvalidStatus as exc:
             resp = exc.response
@@ -371,7 +373,7 @@ class HubClient:
         except (OSError, TimeoutError) as exc:
             raise describe(exc, where) from None
 
-    async def _session(self, ws: ClientConnection, down_since: float | None, reason: str) -> None:
+    async def _session(self, ws: FrameConnection, down_since: float | None, reason: str) -> None:
         self._ws = ws
         sink = self.sink
         await self._confirm(ws)
@@ -395,27 +397,32 @@ class HubClient:
             await self.set_channels(self.channels)
         heartbeat = asyncio.create_task(self._heartbeat(ws))
         pong = self._pong
+
+        def handle(frame: str | bytes) -> None:
+            item = parse_frame(frame)
+            if item.__class__ is Event and item.event_type != "orchestrator":
+                if item.message == "pong" and item.event_type == "health":
+                    pong.set()
+                elif self.client_id is None and isinstance(item.body, ClientIdBody):
+                    # the answer to the client-id request of a server that sent no confirmation
+                    self.client_id = item.body.client_id
+                    sink(item)
+                    self._status("connected", self._connected_text())
+                    return
+            sink(item)
+
         try:
-            while True:
-                frame = await ws.recv()
-                item = parse_frame(frame)
-                if item.__class__ is Event and item.event_type != "orchestrator":
-                    if item.message == "pong" and item.event_type == "health":
-                        pong.set()
-                    elif self.client_id is None and isinstance(item.body, ClientIdBody):
-                        # the answer to the client-id request of a server that sent no confirmation
-                        self.client_id = item.body.client_id
-                        sink(item)
-                        self._status("connected", self._connected_text())
-                        continue
-                sink(item)
+            # from here on each message is parsed and handed to the sink as soon as websockets has read it
+            # (no recv() per frame); this returns, raising ConnectionClosed, when the connection ends
+            ws.inbox.go_live(handle)
+            await ws.inbox.run()
         finally:
             heartbeat.cancel()
 
-    async def _confirm(self, ws: ClientConnection) -> None:
+    async def _confirm(self, ws: FrameConnection) -> None:
         """Read the confirmation: the client id and the subscriptions the server really made."""
         try:
-            frame = await asyncio.wait_for(ws.recv(), self.settings.timeout)
+            frame = await asyncio.wait_for(ws.inbox.get(), self.settings.timeout)
         except TimeoutError:
             raise _Fatal(HubError(f"{self.settings.display_url} sent no confirmation in "
                                   f"{self.settings.timeout:g} s", "timeout")) from None
@@ -436,7 +443,7 @@ class HubClient:
         if missing:
             self._emit(Note(f"the server did not confirm: {', '.join(missing)}", "warning"))
 
-    async def _heartbeat(self, ws: ClientConnection) -> None:
+    async def _heartbeat(self, ws: FrameConnection) -> None:
         s = self.settings
         try:
             while True:
