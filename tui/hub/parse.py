@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from .models import (
     CHANNELS,
@@ -19,6 +19,7 @@ from .models import (
     Confirmation,
     Envelope,
     ErrorBody,
+    FastFrame,
     Lenient,
 )
 
@@ -164,20 +165,59 @@ def _envelope_error(err: ValidationError, data: str) -> str:
     return _first_error(err)
 
 
+_validate_frame = TypeAdapter(FastFrame).validator.validate_json
+
+
 def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
     """Parse one frame. Non-JSON, binary, non-object JSON and missing or wrongly typed fields give a
-    :class:`Malformed`; unknown channels and messages give a generic :class:`Event`."""
+    :class:`Malformed`; unknown channels and messages give a generic :class:`Event`.
+
+    Same result as :func:`parse_frame_slow`, faster: a frame arrives up to 20,000 times a second. A known
+    message is validated from the JSON text straight to its typed body in one pydantic-core pass; any
+    other envelope comes out of that same pass as an :class:`Envelope` and goes on as in the slow path.
+    Anything that pass refuses (not JSON, not an envelope, a number where a string is expected) is parsed
+    again by the slow path, which gives the exact :class:`Malformed` or coerced :class:`Event`."""
+    now = time.time() if received_at is None else received_at
+    if isinstance(data, str):
+        try:
+            frame = _validate_frame(data, strict=True)
+        except Exception:  # ValidationError, RecursionError, ...: the slow path says why, or copes
+            return parse_frame_slow(data, now)
+        if type(frame) is dict:
+            get = frame.get
+            return Event(
+                get("id", ""),
+                frame["event_type"],
+                frame["message"],
+                get("timestamp", ""),
+                frame["body"],
+                data,
+                get("ref_id"),
+                get("client_id"),
+                now,
+            )
+        return _from_envelope(frame, data, now)
+    return parse_frame_slow(data, now)
+
+
+def parse_frame_slow(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
+    """:func:`parse_frame` in two passes: the envelope (body as plain JSON values), then the body's model."""
     now = time.time() if received_at is None else received_at
     if isinstance(data, bytes | bytearray | memoryview):
         return Malformed("binary frame", excerpt(data), len(data), now)
     try:
         # JSON parsing and envelope validation in one pass in pydantic-core: about twice as fast as
-        # json.loads followed by validation, and a frame arrives up to 20,000 times a second
+        # json.loads followed by validation
         env = _envelope_validate_json(data)
     except ValidationError as exc:
         return Malformed(_envelope_error(exc, data), excerpt(data), len(data), now)
     except (ValueError, RecursionError, UnicodeError):  # lone surrogates and the like
         return Malformed("not JSON (not valid text)", excerpt(data), len(data), now)
+    return _from_envelope(env, data, now)
+
+
+def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
+    """The event of a valid envelope: the body validated by its model if the message is known."""
     channel = env.event_type.lower()
     body: Any = env.body
     model = body_model(channel, env.message)
