@@ -112,11 +112,13 @@ def _timed_feed_class():
 
 async def hubtop_run(server: FloodServer, n: int, records, profile=None) -> tuple[float, float, object]:
     """Frames a second through HubClient + Feed: (per wall second, per CPU second of the thread, the feed)."""
+    from tui import gcpolicy
     from tui.hub.client import HubClient, Snapshot
 
     feed = _timed_feed_class()(n + 1)  # the confirmation, then n frames
     feed.handle(Snapshot(*records))
     feed.cluster.take_changes()
+    gcpolicy.settle(collect=True)  # as the app does once the snapshot is loaded
     client = HubClient(settings_for(server.port), feed, snapshot=False)
     if profile is not None:
         profile.start()

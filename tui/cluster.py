@@ -307,9 +307,15 @@ class Cluster:
 
     def apply(self, event: Event) -> int:
         """Apply one event. Returns CHANGED_* flags, or DUPLICATE (nothing applied)."""
-        if event.id and self.is_duplicate(event.id):
-            event.duplicate = True
-            return DUPLICATE
+        event_id = event.id
+        if event_id:  # is_duplicate(), inline: this runs for every frame
+            seen = self._seen
+            if event_id in seen:
+                event.duplicate = True
+                return DUPLICATE
+            seen[event_id] = None
+            if len(seen) > DEDUP_WINDOW:
+                seen.popitem(last=False)
         channel = event.event_type
         self._new_host = False
         if channel == "orchestrator":

@@ -26,16 +26,6 @@ SERVER_FLUSH_S = 0.1
 OVERLOAD_SHARE = 0.8
 
 
-def _bump(buckets: deque, second: int) -> None:
-    """Count one event in a deque of ``[second, count]`` buckets, dropping those older than the window."""
-    if buckets and buckets[-1][0] == second:
-        buckets[-1][1] += 1
-        return
-    buckets.append([second, 1])
-    while buckets and buckets[0][0] < second - RATE_WINDOW:
-        buckets.popleft()
-
-
 class Feed:
     def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -48,9 +38,10 @@ class Feed:
         self.snapshots = 0
         self.notes: deque[Note] = deque(maxlen=50)
         self.last_gap: Gap | None = None
-        # (monotonic second, count) buckets for the rate
-        self._buckets: deque[list[float]] = deque()
-        self._channel_buckets: dict[str, deque[list[float]]] = {}
+        # the rates come from the journal's counters as they stood when each second began:
+        # (second, frames received before it, events per channel before it); one entry a busy second
+        self._marks: deque[tuple[int, int, dict[str, int]]] = deque(maxlen=4 * int(RATE_WINDOW))
+        self._second = -1
 
     # ------------------------------------------------------------------ ingest
 
@@ -61,12 +52,14 @@ class Feed:
     def handle(self, item: Item) -> None:
         cls = item.__class__
         if cls is Event:
+            if int(self.clock()) != self._second:
+                self._mark()
             self.cluster.apply(item)
             self.journal.append(item)
-            self._count(item.event_type)
         elif cls is Malformed:
+            if int(self.clock()) != self._second:
+                self._mark()
             self.journal.append(item)
-            self._count(None)
         elif cls is Status:
             self.status = item
         elif cls is Snapshot:
@@ -80,30 +73,32 @@ class Feed:
             self.notes.append(item)
             self.journal.append(item)
 
-    def _count(self, channel: str | None) -> None:
-        second = int(self.clock())
-        _bump(self._buckets, second)
-        if channel is not None:
-            cb = self._channel_buckets.get(channel)
-            if cb is None:
-                cb = self._channel_buckets[channel] = deque()
-            _bump(cb, second)
+    def _mark(self) -> None:
+        """A new second began: note the counters as they stand (before this frame is counted)."""
+        self._second = second = int(self.clock())
+        journal = self.journal
+        self._marks.append((second, journal.received, dict(journal.by_channel)))
 
-    # ------------------------------------------------------------------ readers
+    def _counted_before(self, second: int, channel: str | None) -> int:
+        """Frames (or a channel's events) received before ``second`` began."""
+        for mark_second, received, by_channel in self._marks:
+            if mark_second >= second:
+                return received if channel is None else by_channel.get(channel, 0)
+        journal = self.journal  # nothing has arrived since: everything so far came before
+        return journal.received if channel is None else journal.by_channel.get(channel, 0)
 
-    @staticmethod
-    def _rate_of(buckets: deque, now: float) -> float:
+    def _rate_of(self, channel: str | None, now: float) -> float:
+        """Frames a second over the last RATE_WINDOW whole seconds."""
         second = int(now)
-        total = sum(n for s, n in buckets if second - RATE_WINDOW <= s < second)
-        return total / RATE_WINDOW
+        window = int(RATE_WINDOW)
+        return (self._counted_before(second, channel) - self._counted_before(second - window, channel)) / window
 
     def rate(self, now: float | None = None) -> float:
-        """Events per second over the last few whole seconds."""
-        return self._rate_of(self._buckets, self.clock() if now is None else now)
+        """Frames per second over the last few whole seconds."""
+        return self._rate_of(None, self.clock() if now is None else now)
 
     def channel_rate(self, channel: str, now: float | None = None) -> float:
-        cb = self._channel_buckets.get(channel)
-        return self._rate_of(cb, self.clock() if now is None else now) if cb else 0.0
+        return self._rate_of(channel, self.clock() if now is None else now)
 
     def overloaded(self, now: float | None = None) -> bool:
         """True when the rate stays near what the server can queue per client (it may be dropping events)."""

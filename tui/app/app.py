@@ -6,7 +6,6 @@ the model, on a ~10 Hz timer, redrawing what changed. It never does per-event wi
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import sys
@@ -21,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Footer, Input
 
-from .. import clock
+from .. import clock, gcpolicy
 from ..cluster import Changes, Cluster
 from ..config import Settings
 from ..feed import Feed, FeedThread
@@ -47,8 +46,6 @@ FILTER_SETTLE_S = 0.15
 NO_CHANGES = Changes(set(), set(), False, set(), False)
 #: the GIL switch interval while the feed thread runs (Python's default is 5 ms)
 SWITCH_INTERVAL_S = 0.0005
-#: collector thresholds once the snapshot is loaded (Python's defaults are 700, 10, 10)
-GC_GEN0, GC_GEN1, GC_GEN2 = 10_000, 20, 100
 
 
 class HubtopApp(App[None]):
@@ -176,9 +173,7 @@ class HubtopApp(App[None]):
             # and let it run less often: events are freed by reference counting (they make no cycles), so
             # at 20,000 a second the default thresholds only buy pauses of 100 ms and more
             self._frozen = True
-            gc.collect()
-            gc.freeze()
-            gc.set_threshold(GC_GEN0, GC_GEN1, GC_GEN2)
+            gcpolicy.settle(collect=True)
         self.ticks += 1
 
     def _titles(self, tree: HostTree, log: EventLog) -> None:
