@@ -6,19 +6,24 @@ Every failure becomes a :class:`HubError` with one human line; no secret ever ap
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import TypeAdapter, ValidationError
 
 from ..config import Secret, Settings
 from .errors import HubError, describe, for_status
 from .models import HostRecord, LoginResponse, VMRecord
 
-_hosts = TypeAdapter(list[HostRecord])
-_vms = TypeAdapter(list[VMRecord])
+if TYPE_CHECKING:
+    import httpx
+
+
+@functools.cache
+def _adapter(kind: type) -> TypeAdapter:
+    return TypeAdapter(list[kind])  # type: ignore[valid-type]
 
 
 class Auth:
@@ -51,13 +56,23 @@ class HubRest:
         self.settings = settings
         self.auth = auth or Auth(settings)
         self.where = settings.display_url
-        self._client = httpx.AsyncClient(
-            base_url=settings.api_base,
-            verify=settings.ssl_context() or True,
-            timeout=settings.timeout,
-            headers={"User-Agent": "hubtop"},
-            follow_redirects=False,
-        )
+        # made on the first request: httpx and its TLS context cost ~0.1 s, and `hubtop tail` with a token
+        # never makes one
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            import httpx
+
+            s = self.settings
+            self._client = httpx.AsyncClient(
+                base_url=s.api_base,
+                verify=s.ssl_context() or True,
+                timeout=s.timeout,
+                headers={"User-Agent": "hubtop"},
+                follow_redirects=False,
+            )
+        return self._client
 
     async def __aenter__(self) -> HubRest:
         return self
@@ -66,15 +81,19 @@ class HubRest:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # ------------------------------------------------------------------ plumbing
 
     async def _request(self, method: str, path: str, what: str, *, json_body: Any = None, auth: bool = True,
                        retry_auth: bool = True) -> httpx.Response:
+        import httpx
+
         headers = self.auth.headers() if auth else {}
+        client = self._http()
         try:
-            resp = await self._client.request(method, path, json=json_body, headers=headers)
+            resp = await client.request(method, path, json=json_body, headers=headers)
         except httpx.TimeoutException:
             raise HubError(f"{self.where} did not answer the {what} in {self.settings.timeout:g} s", "timeout") from None
         except httpx.HTTPError as exc:
@@ -125,11 +144,11 @@ class HubRest:
 
     async def hosts(self) -> list[HostRecord]:
         resp = await self._request("GET", "/v1/orchestrator/hosts", "hosts list")
-        return self._validate(_hosts, self._json(resp, "hosts list"), "hosts list")
+        return self._validate(_adapter(HostRecord), self._json(resp, "hosts list"), "hosts list")
 
     async def machines(self) -> list[VMRecord]:
         resp = await self._request("GET", "/v1/orchestrator/machines", "machines list")
-        return self._validate(_vms, self._json(resp, "machines list"), "machines list")
+        return self._validate(_adapter(VMRecord), self._json(resp, "machines list"), "machines list")
 
     async def snapshot(self) -> tuple[list[HostRecord], list[VMRecord]]:
         hosts, vms = await asyncio.gather(self.hosts(), self.machines())
