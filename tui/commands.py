@@ -105,7 +105,9 @@ def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> i
 
 
 class _TailSink:
-    """Writes every event as one JSON line; notes go to stderr. Flushes once per burst."""
+    """Writes every event as one JSON line; notes go to stderr. The lines of a burst are written at once,
+    with one flush, after the burst: one write for some 150 frames, whatever stdout's buffering is
+    (PYTHONUNBUFFERED would make each line a system call)."""
 
     def __init__(self, client, count: int | None, out, loop: asyncio.AbstractEventLoop) -> None:
         from .hub.client import Status
@@ -121,7 +123,7 @@ class _TailSink:
         self.written = 0
         self.down_since: float | None = None
         self.broken = False
-        self._flush_pending = False
+        self._lines: list[str] = []
         self.last_error: str | None = None
 
     def __call__(self, item) -> None:
@@ -131,20 +133,18 @@ class _TailSink:
         if cls is self._Event:
             if self.count is not None and self.written >= self.count:
                 return
-            try:
-                self.out.write(self._json_line(item.raw))
-                self.out.write("\n")
-            except (BrokenPipeError, ValueError):
-                self._broken()
-                return
-            self.written += 1
-            if not self._flush_pending:
-                self._flush_pending = True
+            lines = self._lines
+            if not lines:
                 self.loop.call_soon(self._flush)
+            raw = item.raw
+            lines.append(raw if "\n" not in raw and "\r" not in raw else self._json_line(raw))
+            self.written += 1
             if self.count is not None and self.written >= self.count:
                 self._flush()
                 self.loop.create_task(self.client.stop())
-        elif cls is self._Malformed:
+            return
+        self._flush()  # what came before this goes out first
+        if cls is self._Malformed:
             _err(f"malformed frame ({item.reason}): {item.excerpt[:200]}")
         elif cls is self._Note:
             _err(item.text)
@@ -162,10 +162,15 @@ class _TailSink:
                 self.last_error = item.text
 
     def _flush(self) -> None:
-        self._flush_pending = False
-        if self.broken:
+        lines = self._lines
+        if not lines or self.broken:
+            lines.clear()
             return
+        lines.append("")
+        text = "\n".join(lines)
+        lines.clear()
         try:
+            self.out.write(text)
             self.out.flush()
         except (BrokenPipeError, ValueError):
             self._broken()
@@ -185,9 +190,11 @@ async def _tail(settings: Settings, count: int | None) -> int:
     try:
         await client.run()
     except HubError as err:
+        sink._flush()
         _err(str(err))
         return EXIT_UNKNOWN
     finally:
+        sink._flush()
         await client.aclose()
     if sink.last_error:
         _err(sink.last_error)
