@@ -216,8 +216,13 @@ async def test_turning_a_channel_off_unsubscribes_with_the_live_client_id() -> N
             await wait_for(pilot, lambda: sim.unsubscribe_calls, what="the unsubscribe POST")
             assert sim.unsubscribe_calls[-1] == (client_id, ["health"])
             await wait_for(pilot, lambda: "health" not in app.feed.status.subscriptions, what="confirmed off")
-            row = next(r for r in app.channels.channel_rows if r.name == "health")
-            assert not row.confirmed
+
+            def health_row():
+                return next(r for r in app.channels.channel_rows if r.name == "health")
+
+            # the pane shows it on the next tick after the feed knows
+            await wait_for(pilot, lambda: not health_row().confirmed, what="the row shown off")
+            assert not health_row().wanted
             assert app.feed.status.client_id == client_id  # same connection: no reconnect
 
 

@@ -58,6 +58,8 @@ def hostname_of(url: str) -> str:
 
 
 _STATE_OF = attrgetter("state")
+#: for isinstance on every stats frame (``int | float`` would build a union object each time)
+_NUMBER = (int, float)
 
 
 @dataclass(slots=True)
@@ -392,10 +394,10 @@ class Cluster:
         stats = body.stats
         host.stats = stats
         cpu = stats.get("cpu_percent")
-        if isinstance(cpu, int | float):
+        if isinstance(cpu, _NUMBER):
             host.cpu_history.append(float(cpu))
         mem = stats.get("memory_bytes")
-        if isinstance(mem, int | float):
+        if isinstance(mem, _NUMBER):
             host.mem_history.append(float(mem))
         return CHANGED_HOST
 

@@ -90,7 +90,7 @@ def _short(value: Any, n: int = 60) -> str:
 
 def summary(event: Event) -> str:
     """A one-line summary of an event for the log."""
-    body = event.body
+    body = event.typed_body()
     msg = event.message
     if isinstance(body, m.HostVMBody):
         ev = body.event

@@ -68,10 +68,13 @@ class Journal:
         return self.seq - len(self.entries)
 
     def append(self, entry: Entry) -> Entry:
+        """Add an entry (an event's typed body is released: the journal keeps events compact; readers use
+        :meth:`Event.typed_body`)."""
         self.seq += 1
         entry.seq = self.seq
         cls = entry.__class__
         if cls is Event:
+            entry.release()
             self.received += 1
             self.by_channel[entry.event_type] += 1
             if entry.duplicate:

@@ -46,16 +46,34 @@ class Event:
     seq: int = 0
     #: ``True`` when the cluster model saw this id recently and did not apply it again
     duplicate: bool = False
+    #: ``True`` once :meth:`release` dropped the typed body (the journal's events); ``ids`` keeps its ids
+    released: bool = False
+    ids: tuple[str | None, str | None] = (None, None)
 
     @property
     def host_id(self) -> str | None:
-        return getattr(self.body, "host_id", None)
+        return self.ids[0] if self.released else _ids_of(self.body)[0]
 
     @property
     def vm_id(self) -> str | None:
-        ev = getattr(self.body, "event", None)
-        vm_id = getattr(ev, "vm_id", None) if ev is not None else getattr(self.body, "vm_id", None)
-        return vm_id or None
+        return self.ids[1] if self.released else _ids_of(self.body)[1]
+
+    def release(self) -> None:
+        """Drop the typed body once it has been applied, keeping the host and VM ids that the log looks up
+        on every entry. A journal of 10,000 events then holds one object per event instead of four or five
+        (the model, its ``__dict__``, its fields-set, a nested model): less memory, and far less for the
+        garbage collector to walk at 20,000 events a second. :meth:`typed_body` reads the body back."""
+        if not self.released:
+            self.ids = _ids_of(self.body)
+            self.released = True
+            self.body = None
+
+    def typed_body(self) -> Any:
+        """``body``, parsed again from ``raw`` if it was released (the same frame gives the same body)."""
+        if not self.released:
+            return self.body
+        again = parse_frame(self.raw, self.received_at)
+        return again.body if again.__class__ is Event else None
 
     def as_json(self) -> dict[str, Any]:
         """The frame as the server sent it (re-read from the raw text)."""
@@ -64,6 +82,17 @@ class Event:
         except ValueError:  # pragma: no cover - raw of an Event is always JSON
             value = {"raw": self.raw}
         return value
+
+
+def _ids_of(body: Any) -> tuple[str | None, str | None]:
+    """(host id, VM id) of a body: a typed model's fields, read from its ``__dict__`` (a missing attribute
+    on a pydantic model goes through a slow ``__getattr__``); a generic body (plain JSON) has neither."""
+    fields = getattr(body, "__dict__", None)  # a pydantic model's fields; JSON values have none
+    if fields is None:
+        return None, None
+    inner = getattr(fields.get("event"), "__dict__", None)
+    vm_id = inner.get("vm_id") if inner is not None else fields.get("vm_id")
+    return fields.get("host_id"), vm_id or None
 
 
 @dataclass(slots=True)
