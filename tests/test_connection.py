@@ -65,7 +65,7 @@ async def open_live(hub: RawHub, max_size: int = 1 << 20):
                        max_size=max_size, compression=None)
     first = await ws.inbox.get()
     assert "client_id" in first
-    ws.inbox.go_live(got.append)
+    ws.inbox.go_live(got.extend)
     return ws, got
 
 
@@ -166,8 +166,8 @@ async def test_a_handler_error_fails_the_connection_and_is_raised():
                            compression=None)
         await ws.inbox.get()
 
-        def handler(message):
-            raise RuntimeError(f"cannot handle {message}")
+        def handler(messages):
+            raise RuntimeError(f"cannot handle {messages[0]}")
 
         ws.inbox.go_live(handler)
         with pytest.raises(RuntimeError, match="cannot handle boom"):
@@ -193,7 +193,7 @@ async def test_messages_held_before_going_live_pause_reading_and_all_arrive():
         held = len(ws.inbox.buffer)
         assert connection.HIGH_WATER < held < n
         got: list[str] = []
-        ws.inbox.go_live(got.append)
+        ws.inbox.go_live(got.extend)
         await wait_until(lambda: len(got) == n, what="every message")
         assert got == [str(i) for i in range(n)]
         await ws.close()

@@ -49,6 +49,13 @@ class Feed:
         with self.lock:
             self.handle(item)
 
+    def many(self, items: list[Item]) -> None:
+        """Handle a burst (the frames of one read from the socket) under one lock."""
+        handle = self.handle
+        with self.lock:
+            for item in items:
+                handle(item)
+
     def handle(self, item: Item) -> None:
         cls = item.__class__
         if cls is Event:

@@ -398,22 +398,34 @@ class HubClient:
         heartbeat = asyncio.create_task(self._heartbeat(ws))
         pong = self._pong
 
-        def handle(frame: str | bytes) -> None:
-            item = parse_frame(frame)
-            if item.__class__ is Event and item.event_type != "orchestrator":
-                if item.message == "pong" and item.event_type == "health":
-                    pong.set()
-                elif self.client_id is None and isinstance(item.body, ClientIdBody):
-                    # the answer to the client-id request of a server that sent no confirmation
-                    self.client_id = item.body.client_id
+        many = getattr(sink, "many", None)  # a sink that takes a burst at once (one lock for a Feed)
+        if many is None:
+            def many(items: list[Item]) -> None:
+                for item in items:
                     sink(item)
-                    self._status("connected", self._connected_text())
-                    return
-            sink(item)
+
+        def handle(frames: list[str | bytes]) -> None:
+            items: list[Item] = []
+            for frame in frames:
+                item = parse_frame(frame)
+                if item.__class__ is Event and item.event_type != "orchestrator":
+                    if item.message == "pong" and item.event_type == "health":
+                        pong.set()
+                    elif self.client_id is None and isinstance(item.body, ClientIdBody):
+                        # the answer to the client-id request of a server that sent no confirmation
+                        self.client_id = item.body.client_id
+                        items.append(item)
+                        many(items)
+                        items = []
+                        self._status("connected", self._connected_text())
+                        continue
+                items.append(item)
+            if items:
+                many(items)
 
         try:
-            # from here on each message is parsed and handed to the sink as soon as websockets has read it
-            # (no recv() per frame); this returns, raising ConnectionClosed, when the connection ends
+            # from here on the messages of each read from the socket are parsed and handed to the sink at
+            # once (no recv() per frame); this returns, raising ConnectionClosed, when the connection ends
             ws.inbox.go_live(handle)
             await ws.inbox.run()
         finally:
@@ -427,8 +439,8 @@ class HubClient:
             raise _Fatal(HubError(f"{self.settings.display_url} sent no confirmation in "
                                   f"{self.settings.timeout:g} s", "timeout")) from None
         item = parse_frame(frame)
+        body = item.body if isinstance(item, Event) else None  # read before the sink: a journal releases it
         self.sink(item)
-        body = item.body if isinstance(item, Event) else None
         if isinstance(body, Confirmation):
             self.client_id = body.client_id
             self.subscriptions = tuple(dict.fromkeys(c.lower() for c in body.subscriptions))

@@ -6,7 +6,8 @@ goes through websockets' message assembler, a queue, a future and a task switch 
 parser). At 20,000 frames a second that is the difference between an ingest path that keeps up and one
 that does not. :class:`FrameConnection` keeps everything else of websockets (handshake, close handshake,
 ping/pong, ``max_size``, protocol errors, TLS) and replaces only the assembler: data frames are
-reassembled and decoded here and handed, in order and synchronously, to a handler.
+reassembled and decoded here and handed, in order and synchronously, to a handler: a list of messages
+at a time, all those one read from the socket brought (one call, and one lock in a sink, per burst).
 
 Until :meth:`Inbox.go_live` sets the handler, messages wait in a bounded buffer (reading pauses at the
 high-water mark, as websockets' ``max_queue`` does) and :meth:`Inbox.get` reads them one by one: that is
@@ -25,6 +26,7 @@ from websockets.frames import CloseCode, Opcode
 from websockets.protocol import State
 
 OP_TEXT, OP_BINARY, OP_CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
+OPEN = State.OPEN
 
 #: messages held before the handler is set; reading pauses above HIGH and resumes at LOW
 HIGH_WATER = 1024
@@ -44,7 +46,7 @@ class Inbox:
     def __init__(self, conn: FrameConnection) -> None:
         self.conn = conn
         self.buffer: deque[Message] = deque()
-        self.handler: Callable[[Message], Any] | None = None
+        self.handler: Callable[[list[Message]], Any] | None = None
         self.fragments: list[bytes] | None = None
         self.fragment_text = False
         self.waiter: asyncio.Future[None] | None = None
@@ -64,7 +66,7 @@ class Inbox:
                     try:
                         message: Message = str(data, "utf-8")
                     except UnicodeDecodeError as exc:
-                        self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                        self.fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
                         return
                 else:
                     message = bytes(data)
@@ -80,7 +82,7 @@ class Inbox:
         fragments.append(bytes(data))
         if not fin:
             if len(fragments) >= MAX_FRAGMENTS:
-                self._fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
+                self.fail(CloseCode.MESSAGE_TOO_BIG, "too many fragments")
             return
         self.fragments = None
         raw = b"".join(fragments)
@@ -88,7 +90,7 @@ class Inbox:
             try:
                 message = str(raw, "utf-8")
             except UnicodeDecodeError as exc:
-                self._fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                self.fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
                 return
         else:
             message = raw
@@ -98,10 +100,10 @@ class Inbox:
         handler = self.handler
         if handler is not None:
             try:
-                handler(message)
+                handler([message])
             except Exception as exc:  # a bug downstream: fail the connection, the reader re-raises it
                 self.error = exc
-                self._fail(CloseCode.INTERNAL_ERROR, "client error")
+                self.fail(CloseCode.INTERNAL_ERROR, "client error")
             return
         self.buffer.append(message)
         if len(self.buffer) > HIGH_WATER and not self.paused:
@@ -109,7 +111,7 @@ class Inbox:
             self.conn.transport.pause_reading()
         self._wake()
 
-    def _fail(self, code: int, reason: str) -> None:
+    def fail(self, code: int, reason: str) -> None:
         self.failed = True
         conn = self.conn
         if conn.protocol.state is State.OPEN:
@@ -143,13 +145,18 @@ class Inbox:
             self._resume()
         return message
 
-    def go_live(self, handler: Callable[[Message], Any]) -> None:
-        """Hand what is buffered to ``handler`` now, and every later message as it is parsed."""
+    def go_live(self, handler: Callable[[list[Message]], Any]) -> None:
+        """Hand what is buffered to ``handler`` now, and every later message as it is parsed (``handler``
+        takes a list: the messages of one read, in order)."""
         self.handler = handler
-        buffer = self.buffer
-        while buffer and not self.failed:
-            self._deliver(buffer.popleft())
-        buffer.clear()
+        held = list(self.buffer)
+        self.buffer.clear()
+        if held and not self.failed:
+            try:
+                handler(held)
+            except Exception as exc:
+                self.error = exc
+                self.fail(CloseCode.INTERNAL_ERROR, "client error")
         if self.paused:
             self._resume()
 
@@ -190,7 +197,7 @@ class FrameConnection(ClientConnection):
         #: bytes of the current frame still to pass to websockets
         self._passing = 0
         #: websockets' limit on a frame's payload (a larger frame goes to websockets, which refuses it)
-        self._max_size: int | None = None
+        self._max_size = 1 << 62
 
     def process_event(self, event: Any) -> None:
         if self.response is not None:
@@ -213,7 +220,7 @@ class FrameConnection(ClientConnection):
                     and reader is not None and not getattr(reader, "buffer", True) and 0 not in limits):
                 # websockets holds no partial frame: the next byte starts a frame
                 self.fast = True
-                self._max_size = min((x for x in limits if x is not None), default=None)
+                self._max_size = min((x for x in limits if x is not None), default=1 << 62)
             return
         buf = self._pending + data if self._pending else data
         end = len(buf)
@@ -221,19 +228,54 @@ class FrameConnection(ClientConnection):
         inbox = self.inbox
         protocol = self.protocol
         max_size = self._max_size
+        view = memoryview(buf)
         while pos < end:
-            passing = self._passing
-            if passing:
-                take = min(passing, end - pos)
-                self._passing = passing - take
+            if self._passing:  # the rest of a frame that websockets is reading
+                take = min(self._passing, end - pos)
+                self._passing -= take
                 self._to_protocol(buf[pos:pos + take])
                 pos += take
                 continue
-            if protocol.state is not State.OPEN or inbox.failed:
+            if protocol.state is not OPEN or inbox.failed:
                 self.fast = False  # closing: websockets takes everything from here on
                 self._pending = b""
                 self._to_protocol(buf[pos:])
                 return
+            handler = inbox.handler
+            if inbox.fragments is None and handler is not None:
+                # the common case, kept tight: final unmasked text frames, one after another
+                batch: list[Message] = []
+                bad_text = False
+                while True:
+                    if end - pos < 4 or buf[pos] != 0x81:
+                        break
+                    length = buf[pos + 1]
+                    if length < 126:
+                        start = pos + 2
+                    elif length == 126:
+                        length = buf[pos + 2] << 8 | buf[pos + 3]
+                        start = pos + 4
+                    else:
+                        break
+                    stop = start + length
+                    if stop > end or length > max_size:
+                        break
+                    try:
+                        batch.append(str(view[start:stop], "utf-8"))
+                    except UnicodeDecodeError:
+                        bad_text = True  # this frame again, below: the inbox fails the connection (1007)
+                        break
+                    pos = stop
+                if batch:
+                    try:
+                        handler(batch)
+                    except Exception as exc:  # the handler's: fail the connection, the reader re-raises it
+                        inbox.error = exc
+                        inbox.fail(CloseCode.INTERNAL_ERROR, "client error")
+                        continue
+                if (pos >= end or inbox.failed) and not bad_text:
+                    continue
+            # any other frame, or one cut short: read its header
             if end - pos < 2:
                 break
             b0 = buf[pos]
@@ -255,17 +297,13 @@ class FrameConnection(ClientConnection):
                     self._passing = head + size
                     continue
                 length = size
-            if (b0 != 0x81 and b0 != 0x82) or inbox.fragments is not None or (
-                    max_size is not None and length > max_size):
+            if (b0 != 0x81 and b0 != 0x82) or inbox.fragments is not None or length > max_size:
                 self._passing = head + length
                 continue
             stop = pos + head + length
             if stop > end:
                 break  # the rest of this frame is still on its way
-            if b0 == 0x81:
-                inbox.frame(OP_TEXT, True, memoryview(buf)[pos + head:stop])
-            else:
-                inbox.frame(OP_BINARY, True, buf[pos + head:stop])
+            inbox.frame(OP_TEXT if b0 == 0x81 else OP_BINARY, True, view[pos + head:stop])
             pos = stop
         self._pending = buf[pos:] if pos < end else b""
 
