@@ -398,6 +398,22 @@ def test_duplicates_are_flagged_and_not_applied_twice(cluster):
     assert list(cluster.hosts[HOST_A].cpu_history) == [1.0]
 
 
+def test_the_dedup_window_remembers_recent_ids_and_forgets_old_ones():
+    from tui.cluster import DEDUP_WINDOW
+
+    c = Cluster()
+    for i in range(DEDUP_WINDOW * 2):
+        assert not c.is_duplicate(f"id-{i}")
+        # the most recent half window is always remembered
+        if i % 997 == 0:
+            for back in (0, 1, DEDUP_WINDOW // 2 - 1):
+                if i - back >= 0:
+                    assert c.is_duplicate(f"id-{i - back}")
+    # past the whole window an id is forgotten (seen as new)
+    assert not c.is_duplicate("id-0")
+    assert not c.is_duplicate("")
+
+
 def test_events_without_an_id_are_never_duplicates(cluster):
     for _ in range(3):
         e = ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": {"cpu_percent": 7}}, id="")

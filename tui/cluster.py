@@ -7,7 +7,7 @@ redraw only that; ``take_changes()`` hands the dirty sets over and starts new on
 from __future__ import annotations
 
 import time
-from collections import Counter, OrderedDict, deque
+from collections import Counter, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import attrgetter
@@ -35,7 +35,8 @@ LINK_DEGRADED = "degraded"
 STATS_HISTORY = 60
 HOST_LOG_LINES = 50
 VM_EVENTS = 12
-DEDUP_WINDOW = 8192
+#: event ids remembered for duplicate detection: the last DEDUP_WINDOW / 2 at least, DEDUP_WINDOW at most
+DEDUP_WINDOW = 16_384
 
 #: the id of the host that pdfm events describe (the server hubtop is connected to), until a host
 #: record with the same hostname is known
@@ -149,7 +150,9 @@ class Cluster:
     def __init__(self, server_hostname: str = "") -> None:
         self.hosts: dict[str, Host] = {}
         self.server_hostname = server_hostname
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # two generations of seen ids: a set is cheaper per frame than an ordered dict with evictions
+        self._seen: set[str] = set()
+        self._seen_before: set[str] = set()
         self._dirty_hosts: set[str] = set()
         self._dirty_vms: set[tuple[str, str]] = set()
         self._structure = False
@@ -271,11 +274,12 @@ class Cluster:
         if not event_id:
             return False
         seen = self._seen
-        if event_id in seen:
+        if event_id in seen or event_id in self._seen_before:
             return True
-        seen[event_id] = None
-        if len(seen) > DEDUP_WINDOW:
-            seen.popitem(last=False)
+        seen.add(event_id)
+        if len(seen) >= DEDUP_WINDOW // 2:  # a new generation; the oldest ids are forgotten
+            self._seen_before = seen
+            self._seen = set()
         return False
 
     def _host(self, host_id: str, now: float) -> Host:
@@ -310,14 +314,9 @@ class Cluster:
     def apply(self, event: Event) -> int:
         """Apply one event. Returns CHANGED_* flags, or DUPLICATE (nothing applied)."""
         event_id = event.id
-        if event_id:  # is_duplicate(), inline: this runs for every frame
-            seen = self._seen
-            if event_id in seen:
-                event.duplicate = True
-                return DUPLICATE
-            seen[event_id] = None
-            if len(seen) > DEDUP_WINDOW:
-                seen.popitem(last=False)
+        if event_id and self.is_duplicate(event_id):
+            event.duplicate = True
+            return DUPLICATE
         channel = event.event_type
         self._new_host = False
         if channel == "orchestrator":

@@ -50,11 +50,20 @@ class Feed:
             self.handle(item)
 
     def many(self, items: list[Item]) -> None:
-        """Handle a burst (the frames of one read from the socket) under one lock."""
-        handle = self.handle
+        """Handle a burst (the frames of one read from the socket) under one lock: what :meth:`handle` does
+        for each item, with the per-second mark checked once (the frames of one read arrive together)."""
         with self.lock:
+            if int(self.clock()) != self._second:
+                self._mark()
+            apply = self.cluster.apply
+            append = self.journal.append
+            handle = self.handle
             for item in items:
-                handle(item)
+                if item.__class__ is Event:
+                    apply(item)
+                    append(item)
+                else:
+                    handle(item)
 
     def handle(self, item: Item) -> None:
         cls = item.__class__

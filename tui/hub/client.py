@@ -406,8 +406,9 @@ class HubClient:
 
         def handle(frames: list[str | bytes]) -> None:
             items: list[Item] = []
+            now = time.time()  # the frames of one read arrived together
             for frame in frames:
-                item = parse_frame(frame)
+                item = parse_frame(frame, now)
                 if item.__class__ is Event and item.event_type != "orchestrator":
                     if item.message == "pong" and item.event_type == "health":
                         pong.set()

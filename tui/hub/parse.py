@@ -52,11 +52,11 @@ class Event:
 
     @property
     def host_id(self) -> str | None:
-        return self.ids[0] if self.released else _ids_of(self.body)[0]
+        return self.ids[0] if self.released else ids_of(self.body)[0]
 
     @property
     def vm_id(self) -> str | None:
-        return self.ids[1] if self.released else _ids_of(self.body)[1]
+        return self.ids[1] if self.released else ids_of(self.body)[1]
 
     def release(self) -> None:
         """Drop the typed body once it has been applied, keeping the host and VM ids that the log looks up
@@ -64,7 +64,7 @@ class Event:
         (the model, its ``__dict__``, its fields-set, a nested model): less memory, and far less for the
         garbage collector to walk at 20,000 events a second. :meth:`typed_body` reads the body back."""
         if not self.released:
-            self.ids = _ids_of(self.body)
+            self.ids = ids_of(self.body)
             self.released = True
             self.body = None
 
@@ -84,7 +84,7 @@ class Event:
         return value
 
 
-def _ids_of(body: Any) -> tuple[str | None, str | None]:
+def ids_of(body: Any) -> tuple[str | None, str | None]:
     """(host id, VM id) of a body: a typed model's fields, read from its ``__dict__`` (a missing attribute
     on a pydantic model goes through a slow ``__getattr__``); a generic body (plain JSON) has neither."""
     fields = getattr(body, "__dict__", None)  # a pydantic model's fields; JSON values have none
