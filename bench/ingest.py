@@ -251,6 +251,9 @@ def run(args) -> Result:
     result.add("context: the bare loop on aiohttp's WebSocket client", f"{ai:,.0f} frames/s = {ai / b:.1f}x bare",
                f"{1e6 / ai:.1f} µs/frame vs {1e6 / b:.1f} µs")
     result.add("all runs", "hubtop " + ", ".join(f"{r:,.0f}" for r in hub), "bare " + ", ".join(f"{r:,.0f}" for r in bare))
+    pairs = [h_ / b_ for h_, b_ in zip(hub, bare, strict=True)]
+    result.add("each hubtop run / the bare run just before it", ", ".join(f"{r:.0%}" for r in pairs),
+               f"median {median(pairs):.0%}: the machine's speed drifts between runs, a pair shares it")
     parts = breakdown(records)
     result.add("per-frame pieces, in process", f"parse_frame {parts['parse_frame']:.1f} µs, "
                f"Feed(event) {parts['Feed(event)']:.1f} µs", f"json.loads alone {parts['json.loads']:.1f} µs")
