@@ -197,3 +197,21 @@ async def test_messages_held_before_going_live_pause_reading_and_all_arrive():
         await wait_until(lambda: len(got) == n, what="every message")
         assert got == [str(i) for i in range(n)]
         await ws.close()
+
+
+async def test_a_large_frame_in_many_reads_is_read_by_websockets_without_piling_up():
+    """A frame larger than the split's limit (up to max_size) goes to websockets as its bytes arrive: the split
+    never holds more than a small frame's worth of bytes, and the message arrives whole."""
+    from tui.hub.connection import SPLIT_MAX
+
+    async with RawHub() as hub:
+        ws, got = await open_live(hub, max_size=4 << 20)
+        await asyncio.sleep(0.05)
+        big = "b" * (3 << 20)
+        data = text("before") + text(big) + text("after")
+        for i in range(0, len(data), 65536):
+            ws.data_received(data[i:i + 65536])
+            assert len(ws._pending) <= SPLIT_MAX + 14
+        assert got == ["before", big, "after"]
+        assert ws.fast
+        await ws.close()

@@ -31,6 +31,9 @@ OPEN = State.OPEN
 #: messages held before the handler is set; reading pauses above HIGH and resumes at LOW
 HIGH_WATER = 1024
 LOW_WATER = 256
+#: the largest frame split here; a larger one (up to max_size) is read by websockets, which buffers it
+#: without copying what arrived so far again at every read
+SPLIT_MAX = 1 << 16
 #: fragments of one message (websockets' own default limit)
 MAX_FRAGMENTS = 4096
 
@@ -297,7 +300,8 @@ class FrameConnection(ClientConnection):
                     self._passing = head + size
                     continue
                 length = size
-            if (b0 != 0x81 and b0 != 0x82) or inbox.fragments is not None or length > max_size:
+            if (b0 != 0x81 and b0 != 0x82) or inbox.fragments is not None or length > min(max_size, SPLIT_MAX):
+                # websockets reads it: large frames too, whose bytes would otherwise pile up in _pending
                 self._passing = head + length
                 continue
             stop = pos + head + length
