@@ -292,3 +292,16 @@ def test_ssl_context(tmp_path):
     with pytest.raises(HubError) as info:
         Settings(url="https://h", ca_file=str(tmp_path / "missing.pem")).ssl_context()
     assert info.value.kind == "config" and "CA file" in str(info.value)
+
+
+def test_journal_size_from_the_file_and_the_environment(cfg):
+    assert build_settings(environ={}).journal_size == 10_000
+    cfg(PROFILE + "journal_size = 50000\n")
+    assert build_settings(environ={}).journal_size == 50_000
+    assert build_settings(environ={"HUBTOP_JOURNAL_SIZE": "2_000"}).journal_size == 2_000
+
+
+@pytest.mark.parametrize("bad", ["0", "-5", "99", "1000001", "lots", "1.5"])
+def test_a_bad_journal_size_is_one_clear_error(cfg, bad):
+    with pytest.raises(HubError, match=r"journal_size \(HUBTOP_JOURNAL_SIZE\) must be a whole number"):
+        build_settings(environ={"HUBTOP_JOURNAL_SIZE": bad})

@@ -97,6 +97,11 @@ def normalise_url(url: str) -> tuple[str, str]:
     return api, ws
 
 
+#: entries the journal (the event log, the export) holds: each is about 1 KB, the frame's text and a few fields
+DEFAULT_JOURNAL_SIZE = 10_000
+MIN_JOURNAL_SIZE, MAX_JOURNAL_SIZE = 100, 1_000_000
+
+
 @dataclass
 class Settings:
     url: str = DEFAULT_URL
@@ -111,7 +116,7 @@ class Settings:
     ping_interval: float = 30.0
     pong_timeout: float = 10.0
     max_frame: int = 16 * 1024 * 1024
-    journal_size: int = 10_000
+    journal_size: int = DEFAULT_JOURNAL_SIZE
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
     warnings: list[str] = field(default_factory=list)
@@ -237,6 +242,14 @@ def build_settings(
         s.timeout = float(pick(timeout, "HUBTOP_TIMEOUT", "timeout", 10.0))
     except (TypeError, ValueError):
         raise HubError("--timeout must be a number of seconds", "config") from None
+    size = pick(None, "HUBTOP_JOURNAL_SIZE", "journal_size", DEFAULT_JOURNAL_SIZE)
+    try:
+        s.journal_size = int(str(size).replace("_", "").replace(",", ""))
+    except (TypeError, ValueError):
+        s.journal_size = -1
+    if not MIN_JOURNAL_SIZE <= s.journal_size <= MAX_JOURNAL_SIZE:
+        raise HubError(f"journal_size (HUBTOP_JOURNAL_SIZE) must be a whole number from {MIN_JOURNAL_SIZE:,} to "
+                       f"{MAX_JOURNAL_SIZE:,} entries", "config")
     if token_from_flag:
         s.warnings.append(
             "warning: --token on the command line is visible to other users in the process list; "
