@@ -7,7 +7,8 @@ place; a planned reconnect to add one).
 
 Everything it learns is pushed, in order, to one synchronous ``sink``: :class:`Event` and
 :class:`Malformed` (frames), :class:`Status` (connection state), :class:`Snapshot` (after each connect) and
-:class:`Note`. :meth:`HubClient.stream` offers the same as an async iterator.
+:class:`Note`. A sink with a ``many(items)`` method (a :class:`~tui.feed.Feed`) gets the frames of each read
+from the socket in one call. :meth:`HubClient.stream` offers the same as an async iterator.
 """
 
 from __future__ import annotations
