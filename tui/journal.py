@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from .hub.parse import Event, Malformed, Note, ids_of
+from .hub.parse import Event, Malformed, Note
 
 DEFAULT_SIZE = 10_000
 
@@ -74,10 +74,7 @@ class Journal:
         entry.seq = self.seq
         cls = entry.__class__
         if cls is Event:
-            if not entry.released:  # Event.release(), inline: this runs for every frame
-                entry.ids = ids_of(entry.body)
-                entry.released = True
-                entry.body = None
+            entry.release()
             self.received += 1
             self.by_channel[entry.event_type] += 1
             if entry.duplicate:

@@ -104,15 +104,19 @@ class Inbox:
         if handler is not None:
             try:
                 handler([message])
-            except Exception as exc:  # a bug downstream: fail the connection, the reader re-raises it
-                self.error = exc
-                self.fail(CloseCode.INTERNAL_ERROR, "client error")
+            except Exception as exc:
+                self.handler_failed(exc)
             return
         self.buffer.append(message)
         if len(self.buffer) > HIGH_WATER and not self.paused:
             self.paused = True
             self.conn.transport.pause_reading()
         self._wake()
+
+    def handler_failed(self, exc: Exception) -> None:
+        """The handler raised (a bug downstream): fail the connection (1011); :meth:`run` re-raises it."""
+        self.error = exc
+        self.fail(CloseCode.INTERNAL_ERROR, "client error")
 
     def fail(self, code: int, reason: str) -> None:
         self.failed = True
@@ -158,8 +162,7 @@ class Inbox:
             try:
                 handler(held)
             except Exception as exc:
-                self.error = exc
-                self.fail(CloseCode.INTERNAL_ERROR, "client error")
+                self.handler_failed(exc)
         if self.paused:
             self._resume()
 
@@ -272,9 +275,8 @@ class FrameConnection(ClientConnection):
                 if batch:
                     try:
                         handler(batch)
-                    except Exception as exc:  # the handler's: fail the connection, the reader re-raises it
-                        inbox.error = exc
-                        inbox.fail(CloseCode.INTERNAL_ERROR, "client error")
+                    except Exception as exc:
+                        inbox.handler_failed(exc)
                         continue
                 if (pos >= end or inbox.failed) and not bad_text:
                     continue
