@@ -23,6 +23,7 @@ from tui.cluster import (
 from tui.cluster import CHANGED_HOST as HOST
 from tui.cluster import CHANGED_STRUCTURE as STRUCTURE
 from tui.cluster import CHANGED_VM as VM
+from tui.describe import summary
 from tui.hub.models import HostRecord, VMRecord
 from tui.hub.parse import Event, parse_frame
 
@@ -218,6 +219,24 @@ def test_stats_and_history(cluster):
     assert len(a.cpu_history) == STATS_HISTORY and a.cpu_history[-1] == STATS_HISTORY + 4
 
 
+def test_stats_keep_only_what_can_be_drawn(cluster):
+    """JSON allows 1e999, NaN and integers past a float's range; the model keeps none of them, and a nil
+    stats map (null) is no stats."""
+    stats = '{"cpu_percent":1e999,"memory_bytes":' + str(10**400) + ',"goroutines":7,"load":NaN}'
+    text = ('{"id":"s-inf","event_type":"orchestrator","message":"HOST_STATS_UPDATE","body":{"host_id":"' + HOST_A
+            + '","stats":' + stats + "}}")
+    item = parse_frame(text, received_at=5.0)
+    assert isinstance(item, Event)
+    assert cluster.apply(item) == HOST
+    a = cluster.hosts[HOST_A]
+    assert a.stats == {"goroutines": 7} and not a.cpu_history and not a.mem_history
+    assert summary(item) == "7 goroutines"  # the log's line for it draws only what can be drawn
+    cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": None}))
+    assert a.stats == {}
+    cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": {"cpu_percent": 12.5}}))
+    assert a.stats == {"cpu_percent": 12.5} and list(a.cpu_history) == [12.5]
+
+
 def test_log_lines_are_kept_and_bounded(cluster):
     for i in range(80):
         cluster.apply(ev("orchestrator", "HOST_LOGS_UPDATE", {"host_id": HOST_B, "log": {
@@ -229,8 +248,11 @@ def test_log_lines_are_kept_and_bounded(cluster):
 
 @pytest.mark.parametrize("message", ["HOST_CATALOG_CACHE_EVENT", "HOST_REVERSE_PROXY_UPDATED", "HOST_REVERSE_PROXY_EVENT"])
 def test_other_host_events_count_as_heard(cluster, message):
-    flags = cluster.apply(ev("orchestrator", message, {"host_id": HOST_B, "anything": 1}, at=4242.0))
+    item = ev("orchestrator", message, {"host_id": HOST_B, "anything": 1, "status": "warming"}, at=4242.0)
+    flags = cluster.apply(item)
     assert flags & HOST and cluster.hosts[HOST_B].last_heard == 4242.0
+    assert item.host_id == HOST_B and item.vm_id is None
+    assert summary(item) == "status: warming"  # the body keeps the host only; the log reads the rest as sent
 
 
 def test_unknown_orchestrator_message_touches_its_host(cluster):

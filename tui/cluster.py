@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from .hub.models import HostRecord, VMRecord
+from .hub.models import HostRecord, VMRecord, drawable_stats
 from .hub.parse import Event
 
 # apply() result flags
@@ -343,10 +343,11 @@ class Cluster:
         return flags
 
     # orchestrator host-level ------------------------------------------------
+    # a body is a dict checked against its message's schema (tui.hub.models): every field is present
 
     def _on_health(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        state = body.state or UNKNOWN
+        host = self._host(body["host_id"], event.received_at)
+        state = body["state"] or UNKNOWN
         if state != host.health:
             host.logs.append((event.received_at, "info", f"health {host.health} -> {state}"))
             host.changed_at = event.received_at
@@ -354,7 +355,7 @@ class Cluster:
         return CHANGED_HOST
 
     def _on_link(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
+        host = self._host(body["host_id"], event.received_at)
         link = _LINK_BY_MESSAGE[event.message]
         if link != host.link:
             host.changed_at = event.received_at
@@ -362,36 +363,37 @@ class Cluster:
         return CHANGED_HOST
 
     def _on_host_added(self, body, event: Event) -> int:
-        existed = body.host_id in self.hosts
-        host = self._host(body.host_id, event.received_at)
-        if body.host:
-            host.url = body.host
-        if body.description:
-            host.description = body.description
+        host_id = body["host_id"]
+        existed = host_id in self.hosts
+        host = self._host(host_id, event.received_at)
+        if body["host"]:
+            host.url = body["host"]
+        if body["description"]:
+            host.description = body["description"]
         host.placeholder = False
         self._structure = self._structure or not existed
         self._hosts_changed = self._hosts_changed or not existed
         return CHANGED_HOST | (0 if existed else CHANGED_STRUCTURE)
 
     def _on_host_removed(self, body, event: Event) -> int:
-        if self.hosts.pop(body.host_id, None) is None:
+        host_id = body["host_id"]
+        if self.hosts.pop(host_id, None) is None:
             return NOTHING
         self._structure = True
         self._hosts_changed = True
-        self._dirty_hosts.discard(body.host_id)
+        self._dirty_hosts.discard(host_id)
         return CHANGED_STRUCTURE
 
     def _on_host_deployed(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        if body.host and not host.url:
-            host.url = body.host
-        host.logs.append((event.received_at, "info", body.message or "host deployed"))
+        host = self._host(body["host_id"], event.received_at)
+        if body["host"] and not host.url:
+            host.url = body["host"]
+        host.logs.append((event.received_at, "info", body["message"] or "host deployed"))
         return CHANGED_HOST
 
     def _on_stats(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        stats = body.stats
-        host.stats = stats
+        host = self._host(body["host_id"], event.received_at)
+        host.stats = stats = drawable_stats(body["stats"])
         cpu = stats.get("cpu_percent")
         if isinstance(cpu, _NUMBER):
             host.cpu_history.append(float(cpu))
@@ -401,29 +403,30 @@ class Cluster:
         return CHANGED_HOST
 
     def _on_logs(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        log = body.log
-        host.logs.append((event.received_at, log.level or "info", log.message))
+        host = self._host(body["host_id"], event.received_at)
+        log = body["log"]
+        host.logs.append((event.received_at, log["level"] or "info", log["message"]))
         return CHANGED_HOST
 
     def _on_host_generic(self, body, event: Event) -> int:
-        self._host(body.host_id, event.received_at)
+        self._host(body["host_id"], event.received_at)
         return CHANGED_HOST
 
     def _on_host_vm(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        return self._vm_event(host, _VM_MESSAGE[event.message], body.event, event)
+        host = self._host(body["host_id"], event.received_at)
+        return self._vm_event(host, _VM_MESSAGE[event.message], body["event"], event)
 
     def _on_host_mac_vms(self, body, event: Event) -> int:
-        host = self._host(body.host_id, event.received_at)
-        host.mac_vms_running = len(body.event.mac_vms_running)
+        host = self._host(body["host_id"], event.received_at)
+        host.mac_vms_running = len(body["event"]["mac_vms_running"])
         return CHANGED_HOST
 
     # shared by orchestrator HOST_VM_* and pdfm VM_* -------------------------
 
     def _vm_event(self, host: Host, kind: str, ev, event: Event) -> int:
         now = event.received_at
-        vm_id = ev.vm_id or (ev.new_vm.id if ev.new_vm is not None else "")
+        new_vm = ev["new_vm"]
+        vm_id = ev["vm_id"] or (new_vm.id if new_vm is not None else "")
         if not vm_id:
             return CHANGED_HOST
         if kind == "removed":
@@ -445,20 +448,20 @@ class Cluster:
             host.changed_at = now
             flags |= CHANGED_STRUCTURE
         if kind == "state":
-            new_state = ev.current_state or UNKNOWN
+            new_state = ev["current_state"] or UNKNOWN
             host.changed_at = now
-            vm.previous_state = ev.previous_state or vm.state
+            vm.previous_state = ev["previous_state"] or vm.state
             vm.state = new_state
             vm.last_change = now
             vm.note(now, f"{vm.previous_state or '?'} -> {new_state}")
         elif kind in ("added", "updated"):
-            if ev.new_vm is not None:
-                self._fill_vm(vm, ev.new_vm, now)
+            if new_vm is not None:
+                self._fill_vm(vm, new_vm, now)
             vm.note(now, kind)
         elif kind == "uptime":
-            vm.uptime = ev.uptime
+            vm.uptime = ev["uptime"]
         elif kind == "snapshots":
-            vm.snapshots = len(ev.snapshots or ())
+            vm.snapshots = len(ev["snapshots"] or ())
             vm.note(now, f"snapshots: {vm.snapshots}")
         self._dirty_vms.add((host.id, vm_id))
         return flags
@@ -467,7 +470,7 @@ class Cluster:
         return self._vm_event(host, _VM_MESSAGE["HOST_" + event.message], body, event)
 
     def _pdfm_mac_vms(self, host: Host, body, event: Event) -> int:
-        host.mac_vms_running = len(body.mac_vms_running)
+        host.mac_vms_running = len(body["mac_vms_running"])
         return CHANGED_HOST
 
     # ------------------------------------------------------------------ queries

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from .hub import models as m
-from .hub.parse import Event
+from .hub.parse import Event, body_model
 
 HEALTH_SYMBOL = {"healthy": "✔", "unhealthy": "✖"}
 LINK_SYMBOL = {"connected": "⇄", "disconnected": "⨯", "degraded": "≈"}
@@ -92,15 +92,15 @@ def summary(event: Event) -> str:
     """A one-line summary of an event for the log."""
     body = event.typed_body()
     msg = event.message
-    if isinstance(body, m.HostVMBody):
-        ev = body.event
-        return _vm_summary(msg.removeprefix("HOST_"), ev)
-    if isinstance(body, m.VMEvent):
+    kind = body_model(event.event_type, msg)  # which schema a known message's body (a dict) follows
+    if kind is m.HostVMBody:
+        return _vm_summary(msg.removeprefix("HOST_"), body["event"])
+    if kind is m.VMEvent:
         return _vm_summary(msg, body)
-    if isinstance(body, m.HostStateBody):
-        return body.state or "?"
-    if isinstance(body, m.HostStatsBody):
-        st = body.stats
+    if kind is m.HostStateBody:
+        return body["state"] or "?"
+    if kind is m.HostStatsBody:
+        st = m.drawable_stats(body["stats"])
         parts = []
         if isinstance(st.get("cpu_percent"), int | float):
             parts.append(f"cpu {st['cpu_percent']:.0f}%")
@@ -109,22 +109,26 @@ def summary(event: Event) -> str:
         if isinstance(st.get("goroutines"), int | float):
             parts.append(f"{st['goroutines']:.0f} goroutines")
         return "  ".join(parts) or f"{len(st)} stats"
-    if isinstance(body, m.HostLogsBody):
-        return f"[{body.log.level or 'info'}] {_short(body.log.message)}"
-    if isinstance(body, m.HostAddedBody):
-        return _short(f"{body.host} {body.description}".strip())
-    if isinstance(body, m.HostRemovedBody | m.HostDeployedBody):
-        return _short(body.host or getattr(body, "message", ""))
-    if isinstance(body, m.HostMacVMsBody):
-        return f"{len(body.event.mac_vms_running)} macOS VMs running"
-    if isinstance(body, m.MacVMsRunning):
-        return f"{len(body.mac_vms_running)} macOS VMs running"
-    if isinstance(body, m.Confirmation):
-        return f"client {body.client_id[:8]}; subscribed: {', '.join(body.subscriptions)}"
-    if isinstance(body, m.ClientIdBody):
-        return f"client id {body.client_id}"
-    if isinstance(body, m.ErrorBody):
-        return _short(body.error or "error")
+    if kind is m.HostLogsBody:
+        return f"[{body['log']['level'] or 'info'}] {_short(body['log']['message'])}"
+    if kind is m.HostAddedBody:
+        return _short(f"{body['host']} {body['description']}".strip())
+    if kind is m.HostRemovedBody:
+        return _short(body["host"])
+    if kind is m.HostDeployedBody:
+        return _short(body["host"] or body["message"])
+    if kind is m.HostMacVMsBody:
+        return f"{len(body['event']['mac_vms_running'])} macOS VMs running"
+    if kind is m.MacVMsRunning:
+        return f"{len(body['mac_vms_running'])} macOS VMs running"
+    if kind is m.Confirmation:
+        return f"client {body['client_id'][:8]}; subscribed: {', '.join(body['subscriptions'])}"
+    if kind is m.ClientIdBody:
+        return f"client id {body['client_id']}"
+    if kind is m.ErrorBody:
+        return _short(body["error"] or "error")
+    if kind is m.HostGenericBody:  # the schema keeps the host only: the rest is in the frame as sent
+        body = event.as_json().get("body")
     if body is None:
         return ""
     if isinstance(body, dict):
@@ -137,16 +141,16 @@ def summary(event: Event) -> str:
 
 def _vm_summary(kind: str, ev: m.VMEvent) -> str:
     if kind == "VM_STATE_CHANGED":
-        return f"{ev.previous_state or '?'} → {ev.current_state or '?'}"
+        return f"{ev['previous_state'] or '?'} → {ev['current_state'] or '?'}"
     if kind in ("VM_ADDED", "VM_UPDATED"):
-        vm = ev.new_vm
+        vm = ev["new_vm"]
         if vm is None:
             return kind.lower().removeprefix("vm_")
-        return _short(f"{vm.name or ev.vm_id[:8]} ({vm.os or '?'}, {vm.state or '?'})")
+        return _short(f"{vm.name or ev['vm_id'][:8]} ({vm.os or '?'}, {vm.state or '?'})")
     if kind == "VM_REMOVED":
         return "removed"
     if kind == "VM_UPTIME_CHANGED":
-        return f"uptime {human_duration(ev.uptime)}"
+        return f"uptime {human_duration(ev['uptime'])}"
     if kind == "VM_SNAPSHOTS_UPDATED":
-        return f"{len(ev.snapshots or ())} snapshots"
+        return f"{len(ev['snapshots'] or ())} snapshots"
     return ""

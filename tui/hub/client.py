@@ -32,7 +32,7 @@ from ..config import Settings
 from .connection import FrameConnection
 from .errors import HubError, describe, for_status
 from .models import ClientIdBody, Confirmation, HostRecord, VMRecord
-from .parse import Event, Malformed, Note, parse_frame
+from .parse import Event, Malformed, Note, body_model, parse_frame
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
 CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
@@ -413,9 +413,9 @@ class HubClient:
                 if item.__class__ is Event and item.event_type != "orchestrator":
                     if item.message == "pong" and item.event_type == "health":
                         pong.set()
-                    elif self.client_id is None and isinstance(item.body, ClientIdBody):
+                    elif self.client_id is None and body_model(item.event_type, item.message) is ClientIdBody:
                         # the answer to the client-id request of a server that sent no confirmation
-                        self.client_id = item.body.client_id
+                        self.client_id = item.body["client_id"]
                         items.append(item)
                         many(items)
                         items = []
@@ -441,11 +441,12 @@ class HubClient:
             raise _Fatal(HubError(f"{self.settings.display_url} sent no confirmation in "
                                   f"{self.settings.timeout:g} s", "timeout")) from None
         item = parse_frame(frame)
-        body = item.body if isinstance(item, Event) else None  # read before the sink: a journal releases it
+        confirmed = isinstance(item, Event) and body_model(item.event_type, item.message) is Confirmation
+        body = item.body if confirmed else None  # read before the sink: a journal releases it
         self.sink(item)
-        if isinstance(body, Confirmation):
-            self.client_id = body.client_id
-            self.subscriptions = tuple(dict.fromkeys(c.lower() for c in body.subscriptions))
+        if body is not None:
+            self.client_id = body["client_id"]
+            self.subscriptions = tuple(dict.fromkeys(c.lower() for c in body["subscriptions"]))
         else:
             # an older or different server: ask for the client id, assume nothing about channels
             self.client_id = None

@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Required, Union
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, with_config
-from pydantic_core import core_schema
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 #: Every channel the server knows, in the order a user thinks of them.
@@ -108,46 +107,80 @@ class VMRecord(Lenient):
 
 
 # --------------------------------------------------------------------------- bodies
+#
+# A known message's body is a plain dict checked against one of the TypedDicts below: pydantic-core builds
+# it straight from the JSON text with no Python call and no model object (a body arrives up to 20,000 times
+# a second; a dict costs about a third of what a ``BaseModel`` instance does to make, keep and free). Fields
+# with a default are filled in when absent, so a reader can index every field: ``body["state"]``.
+# ``parse.body_model(channel, message)`` says which of these a body is.
+
+_BODY = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+#: a string field that may be absent ("" then)
+Text = Annotated[str, Field(default="")]
 
 
-class Confirmation(Lenient):
+def _null_to(factory: Any) -> Any:
+    """A before-validator turning a Go nil (JSON null) into an empty value (for the rarer bodies: it is one
+    Python call a frame)."""
+    return BeforeValidator(lambda v: factory() if v is None else v)
+
+
+@with_config(_BODY)
+class Confirmation(TypedDict):
     client_id: str
-    subscriptions: list[str] = Field(default_factory=list)
+    subscriptions: Annotated[list[str], Field(default_factory=list)]
 
 
-class ClientIdBody(Lenient):
-    client_id: str = Field(validation_alias=AliasChoices("client-id", "client_id"))
+@with_config(_BODY)
+class ClientIdBody(TypedDict):
+    client_id: Annotated[str, Field(validation_alias=AliasChoices("client-id", "client_id"))]
 
 
-class ErrorBody(Lenient):
-    error: str = ""
+@with_config(_BODY)
+class ErrorBody(TypedDict):
+    error: Text
 
 
-class HostStateBody(Lenient):
+@with_config(_BODY)
+class HostStateBody(TypedDict):
     """HOST_HEALTH_UPDATE and HOST_WEBSOCKET_* bodies."""
 
     host_id: str
-    state: str = ""
+    state: Text
 
 
-class HostAddedBody(Lenient):
+@with_config(_BODY)
+class HostAddedBody(TypedDict):
     host_id: str
-    host: str = ""
-    description: str = ""
+    host: Text
+    description: Text
 
 
-class HostRemovedBody(Lenient):
+@with_config(_BODY)
+class HostRemovedBody(TypedDict):
     host_id: str
-    host: str = ""
+    host: Text
 
 
-class HostDeployedBody(Lenient):
+@with_config(_BODY)
+class HostDeployedBody(TypedDict):
     host_id: str
-    host: str = ""
-    message: str = ""
+    host: Text
+    message: Text
+
+
+@with_config(_BODY)
+class HostStatsBody(TypedDict):
+    """``stats`` is what the server sent: any JSON values, or ``None`` for a Go nil map. Readers take it
+    through :func:`drawable_stats`, which the model applies once per frame."""
+
+    host_id: str
+    stats: Annotated[dict[str, Any] | None, Field(default_factory=dict)]
 
 
 _BIGGEST = 2**1023
+_fsum = math.fsum
 
 
 def _undrawable(x: Any) -> bool:
@@ -159,103 +192,85 @@ def _undrawable(x: Any) -> bool:
     return False
 
 
-def _none_to(factory: Any) -> Any:
-    """A before-validator turning a Go nil (JSON null) into an empty value."""
-
-    def check(cls: Any, v: Any) -> Any:
-        return factory() if v is None else v
-
-    return classmethod(check)
-
-
-class _NullAccepted:
-    """``Annotated`` marker: the field also accepts ``None`` (JSON null), for an after-validator to replace.
-
-    Unlike a before-validator this costs no Python call when the value is not null, and errors about a
-    value of the wrong type read exactly as without it (no extra location segment, unlike ``X | None``)."""
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> core_schema.CoreSchema:
-        return core_schema.nullable_schema(handler(source))
-
-
-_fsum = math.fsum
+def drawable_stats(stats: dict[str, Any] | None) -> dict[str, Any]:
+    """A host's stats without the numbers nothing can draw, ``{}`` for null. JSON allows 1e999 (inf), NaN and
+    integers past a float's range, and every reader (log summary, sparklines, details) formats these values
+    as floats. Returns ``stats`` itself when nothing is dropped (the usual case: no copy)."""
+    if stats is None:
+        return {}
+    # the usual case, all numbers and all drawable, in one C-level pass: fsum is correctly rounded, so a
+    # total of absolute values below 2**1023 means no term is NaN, infinite or of magnitude past 2**1023
+    try:
+        if _fsum(map(abs, stats.values())) < _BIGGEST:
+            return stats
+    except Exception:  # a string, list or null among the values, or an overflow: look at each one
+        pass
+    for x in stats.values():
+        if _undrawable(x):
+            return {k: x for k, x in stats.items() if not _undrawable(x)}
+    return stats
 
 
-class HostStatsBody(Lenient):
+@with_config(_BODY)
+class LogLine(TypedDict):
+    level: Text
+    message: Text
+    time: Text
+
+
+def _empty_log() -> LogLine:
+    return {"level": "", "message": "", "time": ""}
+
+
+@with_config(_BODY)
+class HostLogsBody(TypedDict):
     host_id: str
-    # a Go nil map (JSON null) is accepted here and made {} by _drawable_numbers: one Python call a frame
-    stats: Annotated[dict[str, Any], _NullAccepted] = Field(default_factory=dict)
-
-    @field_validator("stats", mode="after")
-    @classmethod
-    def _drawable_numbers(cls, v: dict[str, Any] | None) -> dict[str, Any]:
-        """Drop numbers nothing can draw: JSON allows 1e999 (inf), NaN and integers past a float's range, and
-        every reader (log summary, sparklines, details) formats these values as floats. Turn null into {}."""
-        if v is None:
-            return {}
-        # the usual case, all numbers and all drawable, in one C-level pass: fsum is correctly rounded, so a
-        # total of absolute values below 2**1023 means no term is NaN, infinite or of magnitude past 2**1023
-        try:
-            if _fsum(map(abs, v.values())) < _BIGGEST:
-                return v
-        except Exception:  # a string, list or null among the values, or an overflow: look at each one
-            pass
-        for x in v.values():  # a stats frame a second per host: check without copying when all is well
-            if _undrawable(x):
-                return {k: x for k, x in v.items() if not _undrawable(x)}
-        return v
+    log: Annotated[LogLine, _null_to(_empty_log), Field(default_factory=_empty_log)]
 
 
-class LogLine(Lenient):
-    level: str = ""
-    message: str = ""
-    time: str = ""
+@with_config(_BODY)
+class HostGenericBody(TypedDict):
+    """Catalog cache and reverse proxy host events: only the host matters to the model (the log reads the
+    rest from the raw frame). Like every body, it holds its schema's fields only."""
 
-
-class HostLogsBody(Lenient):
-    host_id: str
-    log: LogLine = Field(default_factory=LogLine)
-
-    _log = field_validator("log", mode="before")(_none_to(dict))
-
-
-class HostGenericBody(Lenient):
-    """Catalog cache and reverse proxy host events: only the host matters to the model."""
-
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
     host_id: str
 
 
-class VMEvent(Lenient):
-    vm_id: str = ""
-    previous_state: str = ""
-    current_state: str = ""
-    new_vm: VMRecord | None = None
-    uptime: str = ""
-    snapshots: list[Any] | None = None
+@with_config(_BODY)
+class VMEvent(TypedDict):
+    vm_id: Text
+    previous_state: Text
+    current_state: Text
+    new_vm: Annotated[VMRecord | None, Field(default=None)]
+    uptime: Text
+    snapshots: Annotated[list[Any] | None, Field(default=None)]
 
 
-class HostVMBody(Lenient):
+@with_config(_BODY)
+class HostVMBody(TypedDict):
     """``{"host_id": ..., "event": {...}}`` of every HOST_VM_* message."""
 
     host_id: str
     event: VMEvent
 
 
-class MacVMsRunning(Lenient):
-    mac_vms_running: list[Any] = Field(default_factory=list)
+@with_config(_BODY)
+class MacVMsRunning(TypedDict):
+    mac_vms_running: Annotated[list[Any], _null_to(list), Field(default_factory=list)]
 
-    _running = field_validator("mac_vms_running", mode="before")(_none_to(list))
+
+def _no_mac_vms() -> MacVMsRunning:
+    return {"mac_vms_running": []}
 
 
-class HostMacVMsBody(Lenient):
+@with_config(_BODY)
+class HostMacVMsBody(TypedDict):
     host_id: str
-    event: MacVMsRunning = Field(default_factory=MacVMsRunning)
+    event: Annotated[MacVMsRunning, Field(default_factory=_no_mac_vms)]
 
 
 #: orchestrator message -> body model
-ORCHESTRATOR_BODIES: dict[str, type[Lenient]] = {
+ORCHESTRATOR_BODIES: dict[str, type] = {
     "HOST_HEALTH_UPDATE": HostStateBody,
     "HOST_WEBSOCKET_CONNECTED": HostStateBody,
     "HOST_WEBSOCKET_DISCONNECTED": HostStateBody,
@@ -278,7 +293,7 @@ ORCHESTRATOR_BODIES: dict[str, type[Lenient]] = {
 }
 
 #: pdfm message -> body model (same shapes as HOST_VM_* without host_id)
-PDFM_BODIES: dict[str, type[Lenient]] = {
+PDFM_BODIES: dict[str, type] = {
     "VM_STATE_CHANGED": VMEvent,
     "VM_ADDED": VMEvent,
     "VM_UPDATED": VMEvent,
@@ -327,7 +342,7 @@ class LoginResponse(Lenient):
 
 #: (channel, message, body model) of every frame with a typed body and a fixed message; every message
 #: is distinct, so the message alone picks the frame type
-TYPED_FRAMES: tuple[tuple[str, str, type[Lenient]], ...] = (
+TYPED_FRAMES: tuple[tuple[str, str, type], ...] = (
     *(("orchestrator", message, model) for message, model in ORCHESTRATOR_BODIES.items()),
     *(("pdfm", message, model) for message, model in PDFM_BODIES.items()),
     ("global", "error", ErrorBody),
@@ -335,7 +350,7 @@ TYPED_FRAMES: tuple[tuple[str, str, type[Lenient]], ...] = (
 )
 
 
-def _frame_type(channel: str, message: str, body: type[Lenient]) -> type:
+def _frame_type(channel: str, message: str, body: type) -> type:
     """The envelope of one (channel, message) with its body model: JSON text -> typed body in one pass."""
     name = "".join(part.capitalize() for part in message.replace("-", "_").split("_")) + "Frame"
     fields = {
