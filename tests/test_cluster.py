@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 from servers import HOST_A, HOST_B, host_record, vm_record
 
+from tui.app.widgets.host_details import host_renderable
 from tui.cluster import (
     _ORCHESTRATOR,
     _PDFM,
@@ -24,7 +27,7 @@ from tui.cluster import CHANGED_HOST as HOST
 from tui.cluster import CHANGED_STRUCTURE as STRUCTURE
 from tui.cluster import CHANGED_VM as VM
 from tui.describe import summary
-from tui.hub.models import HostRecord, VMRecord
+from tui.hub.models import HostRecord, VMRecord, drawable_stats
 from tui.hub.parse import Event, parse_frame
 
 _ids = itertools.count(1)
@@ -220,8 +223,8 @@ def test_stats_and_history(cluster):
 
 
 def test_stats_keep_only_what_can_be_drawn(cluster):
-    """JSON allows 1e999, NaN and integers past a float's range; the model keeps none of them, and a nil
-    stats map (null) is no stats."""
+    """JSON allows 1e999, NaN and integers past a float's range: no sparkline takes them, and neither the
+    details pane nor the log line draws them. A nil stats map (null) is no stats."""
     stats = '{"cpu_percent":1e999,"memory_bytes":' + str(10**400) + ',"goroutines":7,"load":NaN}'
     text = ('{"id":"s-inf","event_type":"orchestrator","message":"HOST_STATS_UPDATE","body":{"host_id":"' + HOST_A
             + '","stats":' + stats + "}}")
@@ -229,12 +232,18 @@ def test_stats_keep_only_what_can_be_drawn(cluster):
     assert isinstance(item, Event)
     assert cluster.apply(item) == HOST
     a = cluster.hosts[HOST_A]
-    assert a.stats == {"goroutines": 7} and not a.cpu_history and not a.mem_history
+    assert not a.cpu_history and not a.mem_history  # the sparklines take only what a float can hold
+    assert drawable_stats(a.stats) == {"goroutines": 7}  # what the details pane draws
     assert summary(item) == "7 goroutines"  # the log's line for it draws only what can be drawn
+    a.cpu_history.append(1.0)  # so that the pane draws its cpu and mem lines too
+    console = Console(width=100, record=True, file=io.StringIO())
+    console.print(host_renderable(a, 10.0))
+    pane = console.export_text()
+    assert "goroutines 7" in pane and "nan" not in pane and "inf" not in pane and "cpu" in pane
     cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": None}))
     assert a.stats == {}
     cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": {"cpu_percent": 12.5}}))
-    assert a.stats == {"cpu_percent": 12.5} and list(a.cpu_history) == [12.5]
+    assert a.stats == {"cpu_percent": 12.5} and list(a.cpu_history) == [1.0, 12.5]
 
 
 def test_log_lines_are_kept_and_bounded(cluster):

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from .hub.models import HostRecord, VMRecord, drawable_stats
+from .hub.models import HostRecord, VMRecord
 from .hub.parse import Event
 
 # apply() result flags
@@ -61,6 +61,8 @@ def hostname_of(url: str) -> str:
 _STATE_OF = attrgetter("state")
 #: for isinstance on every stats frame (``int | float`` would build a union object each time)
 _NUMBER = (int, float)
+#: the largest magnitude a sparkline takes: past it, an int has no float, and inf and NaN are not numbers to draw
+_BIGGEST = 2.0**1023  # compared exactly with an int, however large
 
 
 @dataclass(slots=True)
@@ -393,12 +395,16 @@ class Cluster:
 
     def _on_stats(self, body, event: Event) -> int:
         host = self._host(body["host_id"], event.received_at)
-        host.stats = stats = drawable_stats(body["stats"])
+        stats = body["stats"]
+        # kept as sent (a Go nil map is no stats): whoever draws them takes them through drawable_stats, for
+        # the one host on screen, rather than every frame being checked here
+        host.stats = stats = stats if stats is not None else {}
         cpu = stats.get("cpu_percent")
-        if isinstance(cpu, _NUMBER):
+        # only numbers a float can hold go into the sparklines (a chained comparison is False for NaN)
+        if isinstance(cpu, _NUMBER) and -_BIGGEST <= cpu <= _BIGGEST:
             host.cpu_history.append(float(cpu))
         mem = stats.get("memory_bytes")
-        if isinstance(mem, _NUMBER):
+        if isinstance(mem, _NUMBER) and -_BIGGEST <= mem <= _BIGGEST:
             host.mem_history.append(float(mem))
         return CHANGED_HOST
 

@@ -40,6 +40,9 @@ class Event:
     ref_id: str | None = None
     client_id: str | None = None
     received_at: float = field(default_factory=time.time)
+    #: the host and VM a known message is about (``None`` for a generic body), read when the frame is parsed
+    host_id: str | None = None
+    vm_id: str | None = None
     #: ``True`` when the channel or message is not one hubtop knows (kept as a generic event)
     generic: bool = False
     #: position in the journal (set when journaled)
@@ -48,16 +51,6 @@ class Event:
     duplicate: bool = False
     #: ``True`` once :meth:`release` dropped the body (the journal's events)
     released: bool = False
-    #: the host and VM a known message is about (``None`` for a generic body), read when the frame is parsed
-    ids: tuple[str | None, str | None] = (None, None)
-
-    @property
-    def host_id(self) -> str | None:
-        return self.ids[0]
-
-    @property
-    def vm_id(self) -> str | None:
-        return self.ids[1]
 
     def release(self) -> None:
         """Drop the body once it has been applied: a journal of 10,000 events then holds one object per
@@ -82,12 +75,12 @@ class Event:
         return value
 
 
-def ids_of(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(host id, VM id) of a known message's body (a dict checked against its schema: ``host_id`` is a
-    string where present, ``event`` a dict)."""
+def ids_of(body: dict[str, Any]) -> dict[str, str | None]:
+    """``host_id`` and ``vm_id`` of a known message's body (a dict checked against its schema: ``host_id``
+    is a string where present, ``event`` a dict); :func:`parse_frame` does the same inline."""
     inner = body.get("event")
     vm_id = inner.get("vm_id") if inner is not None else body.get("vm_id")
-    return body.get("host_id"), vm_id or None
+    return {"host_id": body.get("host_id"), "vm_id": vm_id or None}
 
 
 @dataclass(slots=True)
@@ -227,7 +220,8 @@ def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | 
                 get("ref_id"),
                 get("client_id"),
                 now,
-                ids=(body.get("host_id"), (inner.get("vm_id") if inner is not None else body.get("vm_id")) or None),
+                body.get("host_id"),
+                (inner.get("vm_id") if inner is not None else body.get("vm_id")) or None,
             )
         return _from_envelope(frame, data, now)
     return parse_frame_slow(data, now)
@@ -279,5 +273,5 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
         client_id=env.client_id,
         received_at=now,
         generic=generic,
-        ids=ids_of(body) if model is not None else (None, None),
+        **(ids_of(body) if model is not None else {}),
     )

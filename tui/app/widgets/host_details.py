@@ -14,6 +14,7 @@ from textual.widgets import Static
 from ... import clock
 from ...cluster import Cluster, Host
 from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, human_mib, vm_badge
+from ...hub.models import drawable_stats
 from ...render import ago, vm_summary
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -54,7 +55,7 @@ def host_renderable(host: Host, now: float) -> Group:
         ("VMs", vm_summary(host)),
         ("last heard", _clock(host.last_heard)),
     ]
-    stats = host.stats
+    stats = drawable_stats(host.stats)  # as sent: JSON allows inf, NaN and integers past a float's range
     if host.cpu_history or host.mem_history:
         cpu = stats.get("cpu_percent")
         mem = stats.get("memory_bytes")
