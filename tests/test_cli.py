@@ -618,6 +618,21 @@ async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
     assert "malformed" in line and "garbage {not json" in line
 
 
+async def test_tail_puts_a_frame_with_line_breaks_on_one_line(sim):
+    """A server may send pretty-printed JSON: tail still gives one line per event, the same frame."""
+    host = world_hosts(sim)[0]["id"]
+    started = time.monotonic()
+    proc = await spawn("--url", sim.url, "tail", "--count", "2", env=with_token())
+    await connected(sim, proc)
+    frame = {"id": "pretty-1", "event_type": "orchestrator", "timestamp": "2026-11-27T00:00:00Z",
+             "message": "HOST_HEALTH_UPDATE", "body": {"host_id": host, "state": "unhealthy\r\nreally"}}
+    sim.broadcast_raw(json.dumps(frame, indent=2))
+    run = await finish(proc, started)
+    assert_clean(run)
+    assert run.rc == 0, run.err
+    assert len(run.lines) == 2 and json.loads(run.lines[1]) == frame
+
+
 async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
     host = world_hosts(sim)[0]["id"]
     started = time.monotonic()

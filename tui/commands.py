@@ -32,6 +32,13 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
+def _one_line(raw: str) -> str:
+    """A frame with a line break in it, as one JSON line (rare: the model and renderer stay unimported)."""
+    from .render import json_line
+
+    return json_line(raw)
+
+
 # ---------------------------------------------------------------------------- status
 
 
@@ -112,10 +119,8 @@ class _TailSink:
     def __init__(self, client, count: int | None, out, loop: asyncio.AbstractEventLoop) -> None:
         from .hub.client import Status
         from .hub.parse import Event, Malformed, Note
-        from .render import json_line
 
         self._Event, self._Malformed, self._Note, self._Status = Event, Malformed, Note, Status
-        self._json_line = json_line
         self.client = client
         self.count = count
         self.out = out
@@ -137,7 +142,7 @@ class _TailSink:
             if not lines:
                 self.loop.call_soon(self._flush)
             raw = item.raw
-            lines.append(raw if "\n" not in raw and "\r" not in raw else self._json_line(raw))
+            lines.append(raw if "\n" not in raw and "\r" not in raw else _one_line(raw))
             self.written += 1
             if self.count is not None and self.written >= self.count:
                 self._flush()
@@ -182,11 +187,14 @@ class _TailSink:
 
 
 async def _tail(settings: Settings, count: int | None) -> int:
+    from . import gcpolicy
     from .hub.client import HubClient
 
     client = HubClient(settings, None, fail_fast=True, snapshot=False)
     sink = _TailSink(client, count, sys.stdout, asyncio.get_running_loop())
     client.sink = sink
+    # what exists now (modules, classes: most of the process) is never garbage: keep the collector off it
+    gcpolicy.settle()
     try:
         await client.run()
     except HubError as err:

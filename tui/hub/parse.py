@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -184,11 +186,13 @@ def _envelope_error(err: ValidationError, data: str) -> str:
 
 
 _validate_frame = TypeAdapter(FastFrame).validator.validate_json
-#: body schema -> its validator (Python mode, lax: a number where a string is expected becomes Python's text)
-_BODY_VALIDATORS = {
-    model: TypeAdapter(model).validator.validate_python
-    for model in {*ORCHESTRATOR_BODIES.values(), *PDFM_BODIES.values(), ErrorBody, Confirmation, ClientIdBody}
-}
+
+
+@functools.cache
+def _body_validator(model: type) -> Callable[[Any], Any]:
+    """A body schema's validator for the two-pass path (Python mode, lax: a number where a string is
+    expected becomes Python's text). Built on first use: start-up does not pay for it."""
+    return TypeAdapter(model).validator.validate_python
 
 
 def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
@@ -255,7 +259,7 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
                 f"{env.message}: body is {type(body).__name__}, not an object", excerpt(data), len(data), now
             )
         try:
-            body = _BODY_VALIDATORS[model](body)
+            body = _body_validator(model)(body)
         except ValidationError as exc:
             return Malformed(f"{env.message}: {_first_error(exc)}", excerpt(data), len(data), now)
         except RecursionError:
