@@ -633,6 +633,33 @@ async def test_tail_puts_a_frame_with_line_breaks_on_one_line(sim):
     assert len(run.lines) == 2 and json.loads(run.lines[1]) == frame
 
 
+async def test_tail_without_count_prints_every_event_as_sent_in_order(sim):
+    """The open-ended tail (events handed over a burst at a time, known ones as their frame's text): every
+    event on stdout as the server sent it, in order; a malformed frame on stderr, between them."""
+    host = world_hosts(sim)[0]["id"]
+    started = time.monotonic()
+    proc = await spawn("--url", sim.url, "tail", env=with_token())
+    await connected(sim, proc)
+    sent = [sim.emit(*_health(host, "unhealthy"))]
+    sim.broadcast_raw("garbage {not json")
+    sent.append(sim.emit("orchestrator", "HOST_SOMETHING_NEW", {"host_id": host, "n": 1}))  # unknown: generic
+    sent.append(sim.emit(*_health(host, "healthy")))
+    pretty = {"id": "pretty-2", "event_type": "orchestrator", "timestamp": "2026-11-27T00:00:00Z",
+              "message": "HOST_HEALTH_UPDATE", "body": {"host_id": host, "state": "healthy"}}
+    sim.broadcast_raw(json.dumps(pretty, indent=2))
+    sent.append("pretty-2")
+    head = "".join([await readline(proc) for _ in range(1 + len(sent))])  # the confirmation first
+    proc.send_signal(signal.SIGINT)
+    run = await finish(proc, started, head=head)
+    assert_clean(run)
+    assert run.rc == 130, run.err
+    docs = _json_lines(run)
+    assert [d["id"] for d in docs[1:]] == sent
+    assert docs[-1] == pretty
+    assert docs[2]["message"] == "HOST_SOMETHING_NEW" and docs[2]["body"] == {"host_id": host, "n": 1}
+    assert "malformed" in run.err and "garbage {not json" in run.err
+
+
 async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
     host = world_hosts(sim)[0]["id"]
     started = time.monotonic()

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from tui.hub.models import ORCHESTRATOR_BODIES, PDFM_BODIES, PDFM_TO_ORCHESTRATOR, VMRecord, drawable_stats
-from tui.hub.parse import Event, Malformed, _validate_frame, parse_frame, parse_frame_slow
+from tui.hub.parse import (
+    Event,
+    Malformed,
+    _validate_frame,
+    body_model,
+    known_event,
+    parse_frame,
+    parse_frame_slow,
+)
 from tui.sim import World
 from tui.sim.frames import IdSource, encode_frame, rfc3339_nano
 
@@ -51,6 +59,10 @@ def check(text: str | bytes) -> Event | Malformed:
     slow = parse_frame_slow(text, received_at=AT)
     assert type(fast) is type(slow), (text, fast, slow)
     assert same(fields(fast), fields(slow)), (text, fast, slow)
+    # what tail relies on: a frame known_event() accepts is an event of a known hub message
+    if known_event(text):
+        assert isinstance(fast, Event) and not fast.generic and fast.event_type in ("orchestrator", "pdfm"), text
+        assert body_model(fast.event_type, fast.message) is not None
     return fast
 
 
@@ -89,6 +101,7 @@ def test_flood_frames(seed):
         assert isinstance(check(text), Event)
     # and they really take the one-pass path: the validator hands back the typed frame, not an Envelope
     assert all(type(_validate_frame(text, strict=True)) is dict for text in frames)
+    assert all(known_event(text) for text in frames)  # and tail passes them on as they are
 
 
 def world_events(seed: int, seconds: int = 1800, per_kind: int = 40) -> list[tuple[str, str, Any]]:
@@ -318,6 +331,16 @@ def test_edge_cases_cover_both_outcomes():
     assert sum(isinstance(item, Malformed) for item in items) > 20
     stats = parse_frame(wire("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST, "stats": {"a": math.nan, "b": 2.5}}))
     assert isinstance(stats, Event) and drawable_stats(stats.body["stats"]) == {"b": 2.5}
+    # known_event says yes often enough to matter, and no to everything it cannot vouch for
+    assert sum(known_event(text) for text in EDGE) > 20
+    assert known_event(wire("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": "h"}))
+    assert known_event(wire("pdfm", "VM_REMOVED", {"vm_id": "v"}))
+    assert not known_event(wire("orchestrator", "HOST_HEALTH_UPDATE", {"state": "ok"}))  # malformed
+    assert not known_event(wire("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": 7}))  # coerced: parse_frame's
+    assert not known_event(wire("Orchestrator", "HOST_HEALTH_UPDATE", {"host_id": "h"}))  # an event all the same
+    assert not known_event(wire("health", "pong")) and not known_event(wire("system", "client-id", {"client-id": "c"}))
+    assert not known_event(wire("orchestrator", "JOB_DONE", {"host_id": "h"}))  # generic
+    assert not known_event(b'{"event_type":"orchestrator","message":"HOST_HEALTH_UPDATE","body":{"host_id":"h"}}')
 
 
 def test_non_text_input_is_left_to_the_slow_path():

@@ -114,7 +114,10 @@ def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> i
 class _TailSink:
     """Writes every event as one JSON line; notes go to stderr. The lines of a burst are written at once,
     with one flush, after the burst: one write for some 150 frames, whatever stdout's buffering is
-    (PYTHONUNBUFFERED would make each line a system call)."""
+    (PYTHONUNBUFFERED would make each line a system call). Known hub events come as their frame's text
+    (``takes_text``): tail prints the frame, so no event is built for it."""
+
+    takes_text = True
 
     def __init__(self, client, count: int | None, out, loop: asyncio.AbstractEventLoop) -> None:
         from .hub.client import Status
@@ -131,17 +134,33 @@ class _TailSink:
         self._lines: list[str] = []
         self.last_error: str | None = None
 
+    def many(self, items: list) -> None:
+        """A burst (the frames of one read): the frames' texts straight into the lines, the rest one by one."""
+        if self.count is not None or self.broken:
+            for item in items:
+                self(item)
+            return
+        lines = self._lines
+        if not lines:
+            self.loop.call_soon(self._flush)
+        for item in items:
+            if item.__class__ is str:
+                lines.append(item if "\n" not in item and "\r" not in item else _one_line(item))
+                self.written += 1
+            else:
+                self(item)
+
     def __call__(self, item) -> None:
         if self.broken:
             return
         cls = item.__class__
-        if cls is self._Event:
+        if cls is str or cls is self._Event:
             if self.count is not None and self.written >= self.count:
                 return
             lines = self._lines
             if not lines:
                 self.loop.call_soon(self._flush)
-            raw = item.raw
+            raw = item if cls is str else item.raw
             lines.append(raw if "\n" not in raw and "\r" not in raw else _one_line(raw))
             self.written += 1
             if self.count is not None and self.written >= self.count:

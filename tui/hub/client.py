@@ -8,7 +8,10 @@ place; a planned reconnect to add one).
 Everything it learns is pushed, in order, to one synchronous ``sink``: :class:`Event` and
 :class:`Malformed` (frames), :class:`Status` (connection state), :class:`Snapshot` (after each connect) and
 :class:`Note`. A sink with a ``many(items)`` method (a :class:`~tui.feed.Feed`) gets the frames of each read
-from the socket in one call. :meth:`HubClient.stream` offers the same as an async iterator.
+from the socket in one call. A sink whose ``takes_text`` is true may get a known hub event as its frame's
+text (a ``str``) instead of an :class:`Event`: it is checked all the same, but no event is built for a
+reader that only passes the frame on (``hubtop tail``). :meth:`HubClient.stream` offers the same as an
+async iterator.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..config import Settings
 from .connection import FrameConnection
 from .errors import HubError, describe, for_status
 from .models import ClientIdBody, Confirmation, HostRecord, VMRecord
-from .parse import Event, Malformed, Note, body_model, parse_frame
+from .parse import Event, Malformed, Note, body_model, known_event, parse_frame
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
 CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
@@ -405,10 +408,15 @@ class HubClient:
                 for item in items:
                     sink(item)
 
+        takes_text = getattr(sink, "takes_text", False)
+
         def handle(frames: list[str | bytes]) -> None:
-            items: list[Item] = []
+            items: list[Item | str] = []
             now = time.time()  # the frames of one read arrived together
             for frame in frames:
+                if takes_text and known_event(frame):
+                    items.append(frame)  # type: ignore[arg-type] - a known hub event, as its frame's text
+                    continue
                 item = parse_frame(frame, now)
                 if item.__class__ is Event and item.event_type != "orchestrator":
                     if item.message == "pong" and item.event_type == "health":

@@ -231,6 +231,23 @@ def parse_frame(data: str | bytes, received_at: float | None = None) -> Event | 
     return parse_frame_slow(data, now)
 
 
+_HUB_CHANNELS = frozenset(("orchestrator", "pdfm"))
+
+
+def known_event(data: str | bytes) -> bool:
+    """``True`` when ``data`` is a well-formed frame of a known hub event (an orchestrator or pdfm message):
+    exactly the frames :func:`parse_frame` turns into an :class:`Event` in its one pydantic-core pass,
+    decided by that same pass without building the event. ``False`` decides nothing: ask :func:`parse_frame`.
+    For a reader that needs to know a frame is an event, not what is in it (``hubtop tail``)."""
+    if data.__class__ is not str:
+        return False
+    try:
+        frame = _validate_frame(data, strict=True)
+    except Exception:
+        return False
+    return frame.__class__ is dict and frame["event_type"] in _HUB_CHANNELS
+
+
 def parse_frame_slow(data: str | bytes, received_at: float | None = None) -> Event | Malformed:
     """:func:`parse_frame` in two passes: the envelope (body as plain JSON values), then the body's model."""
     now = time.time() if received_at is None else received_at
