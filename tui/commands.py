@@ -135,16 +135,16 @@ class _TailSink:
         self.last_error: str | None = None
 
     def many(self, items: list) -> None:
-        """A burst (the frames of one read): the frames' texts straight into the lines, the rest one by one."""
-        if self.count is not None or self.broken:
-            for item in items:
-                self(item)
+        """A burst (the frames of one read): the frames' texts straight into the lines while ``--count`` is
+        not near; everything else (and the event that reaches the count) one by one."""
+        if self.broken:
             return
         lines = self._lines
         if not lines:
             self.loop.call_soon(self._flush)
+        last = None if self.count is None else self.count - 1  # the count-th event stops the client
         for item in items:
-            if item.__class__ is str:
+            if item.__class__ is str and (last is None or self.written < last):
                 lines.append(item if "\n" not in item and "\r" not in item else _one_line(item))
                 self.written += 1
             else:
