@@ -14,7 +14,7 @@ import re
 import subprocess
 import time
 
-from .common import VENV_BIN, OthersMeter, Result, median, ms
+from .common import VENV_BIN, OthersMeter, Result, compile_package, median, ms
 from .simproc import SimProcess
 
 NAME = "startup"
@@ -49,6 +49,7 @@ def import_times(args: list[str], env: dict | None = None) -> tuple[list[str], l
 
 def run(args) -> Result:
     n = 5 if args.quick else 10
+    compiled = compile_package()
     result = Result(NAME, TITLE)
     hubtop = str(VENV_BIN / "hubtop")
     python = str(VENV_BIN / "python")
@@ -71,7 +72,8 @@ def run(args) -> Result:
         others.stop()
         mods_help, tops_help, total_help = import_times(["--help"], env)
         mods_status, tops_status, total_status = import_times(["status"], env)
-    result.params = f"median of {n} interleaved runs each; status against the simulator (12 hosts x 8 VMs)"
+    result.params = (f"median of {n} interleaved runs each; status against the simulator (12 hosts x 8 VMs); "
+                     f"{compiled}")
     b = median(base)
     h, s = median(helps), median(status)
     result.add("hubtop --help", f"{ms(h)} (interpreter start excluded: {ms(h - b)})", f"python -c pass {ms(b)}",

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .common import BENCH_DIR, VENV_BIN, OthersMeter, Result, median
+from .common import BENCH_DIR, VENV_BIN, OthersMeter, Result, compile_package, median
 from .flood import TOKEN, FloodConfig, FloodServer
 
 NAME = "tail"
@@ -139,9 +139,11 @@ def run(args) -> Result:
     n = 50_000 if args.quick else 200_000
     repeats = 1 if args.quick else 3
     ensure_wscat()
+    compiled = compile_package()
     result = Result(NAME, TITLE)
     result.params = (f"{n:,} frames + the confirmation per run, stdout to /dev/null, {repeats} alternating runs "
-                     f"each, CPU = user+sys of the child (os.wait4), children without PYTHONUNBUFFERED; {tool_versions()}")
+                     f"each, CPU = user+sys of the child (os.wait4), children without PYTHONUNBUFFERED, {compiled}; "
+                     f"{tool_versions()}")
     hub, ws, hub_wall, ws_wall, floor, floor_aio = [], [], [], [], [], []
     fixed: dict[str, float] = {}
     problems: list[str] = []
