@@ -6,6 +6,7 @@ import json
 
 import pytest
 from appkit import screen_text, settings_for, simulator, static_text, wait_for
+from textual import events
 
 from tui.app.app import HubtopApp
 from tui.app.commands import HubtopCommands
@@ -189,6 +190,29 @@ async def test_filter_narrows_hosts_as_you_type_and_escape_clears() -> None:
             await pilot.press("escape")
             await pilot.pause(0.2)
             assert {h for k, h, _ in tree_rows(app) if k == "h"} == all_hosts
+
+
+async def test_keys_typed_right_after_slash_go_into_the_filter() -> None:
+    """A fast typist's "/" and the letters after it can all be waiting before the app reads the "/": none of
+    them may land anywhere but in the filter."""
+    async with simulator(hosts=10, vms=3) as sim:
+        app = HubtopApp(settings_for(sim))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            # queued together, as the terminal's input thread would post them in one burst
+            for key, char in (("slash", "/"), *((c, c) for c in "studio")):
+                app.post_message(events.Key(key, char))
+            await pilot.pause(0.3)
+            assert app.filter_box.value == "studio"
+            assert app.focused is app.filter_box
+            await pilot.press("slash", "x")  # in the filter, "/" is text like any other
+            assert app.filter_box.value == "studio/x"
+            await pilot.press("ctrl+shift+a", "slash")  # and replaces a selection, as a typed key does
+            assert app.filter_box.value == "/"
+            await pilot.press("enter", "question_mark")
+            await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+            await pilot.press("slash")  # a dialog is open: "/" is not the main screen's
+            assert isinstance(app.screen, HelpScreen) and app.focused is not app.filter_box
 
 
 async def test_filter_by_vm_name_keeps_its_host() -> None:

@@ -54,7 +54,8 @@ class HubtopApp(App[None]):
     COMMANDS = App.COMMANDS | {HubtopCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("slash", "filter", "Filter", id="filter"),
+        # priority: the app reads "/" before it hands the keys typed right after it to the focused widget
+        Binding("slash", "filter", "Filter", id="filter", priority=True),
         Binding("p", "toggle_hold", "Hold", id="hold"),
         Binding("n", "narrow", "Narrow", id="narrow"),
         Binding("c", "channels", "Channels", id="channels"),
@@ -311,9 +312,23 @@ class HubtopApp(App[None]):
 
     # ------------------------------------------------------------------ filter
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # a dialog or the palette is open: "/" is theirs
+        return not (action == "filter" and len(self.screen_stack) > 1)
+
     def action_filter(self) -> None:
         # the filter line always keeps its row: showing and hiding it would lay the whole screen out again
-        self.filter_box.focus()
+        box = self.filter_box
+        if self.focused is box:  # a "/" typed in the filter is part of it, as Input itself would take it
+            selection = box.selection
+            if selection.is_empty:
+                box.insert_text_at_cursor("/")
+            else:
+                box.replace("/", *selection)
+            return
+        # focus it now, not after the messages already waiting (``focus()`` defers): the keys a fast typist
+        # sent right after the "/" are among them, and must go into the filter, not to the tree's bindings
+        self.screen.set_focus(box)
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, message: Input.Changed) -> None:
