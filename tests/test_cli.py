@@ -601,11 +601,17 @@ async def test_tail_into_jq():
     assert all(set(json.loads(line)) == {"channel", "message"} for line in run.lines)
 
 
-async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
+async def tail_started(sim: Simulator, *args: str) -> tuple[str, float, asyncio.subprocess.Process]:
+    """The first host's id, the start time and a ``hubtop tail`` subscribed to ``sim``."""
     host = world_hosts(sim)[0]["id"]
     started = time.monotonic()
-    proc = await spawn("--url", sim.url, "tail", "--count", "3", env=with_token())
+    proc = await spawn("--url", sim.url, "tail", *args, env=with_token())
     await connected(sim, proc)
+    return host, started, proc
+
+
+async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
+    host, started, proc = await tail_started(sim, "--count", "3")
     before = sim.emit(*_health(host, "healthy"))
     sim.broadcast_raw("garbage {not json")
     after = sim.emit(*_health(host, "unhealthy"))
@@ -620,10 +626,7 @@ async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
 
 async def test_tail_puts_a_frame_with_line_breaks_on_one_line(sim):
     """A server may send pretty-printed JSON: tail still gives one line per event, the same frame."""
-    host = world_hosts(sim)[0]["id"]
-    started = time.monotonic()
-    proc = await spawn("--url", sim.url, "tail", "--count", "2", env=with_token())
-    await connected(sim, proc)
+    host, started, proc = await tail_started(sim, "--count", "2")
     frame = {"id": "pretty-1", "event_type": "orchestrator", "timestamp": "2026-11-27T00:00:00Z",
              "message": "HOST_HEALTH_UPDATE", "body": {"host_id": host, "state": "unhealthy\r\nreally"}}
     sim.broadcast_raw(json.dumps(frame, indent=2))
@@ -636,10 +639,7 @@ async def test_tail_puts_a_frame_with_line_breaks_on_one_line(sim):
 async def test_tail_without_count_prints_every_event_as_sent_in_order(sim):
     """The open-ended tail (events handed over a burst at a time, known ones as their frame's text): every
     event on stdout as the server sent it, in order; a malformed frame on stderr, between them."""
-    host = world_hosts(sim)[0]["id"]
-    started = time.monotonic()
-    proc = await spawn("--url", sim.url, "tail", env=with_token())
-    await connected(sim, proc)
+    host, started, proc = await tail_started(sim)
     sent = [sim.emit(*_health(host, "unhealthy"))]
     sim.broadcast_raw("garbage {not json")
     sent.append(sim.emit("orchestrator", "HOST_SOMETHING_NEW", {"host_id": host, "n": 1}))  # unknown: generic
@@ -661,10 +661,7 @@ async def test_tail_without_count_prints_every_event_as_sent_in_order(sim):
 
 
 async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
-    host = world_hosts(sim)[0]["id"]
-    started = time.monotonic()
-    proc = await spawn("--url", sim.url, "tail", "--count", "4", env=with_token())
-    await connected(sim, proc)
+    host, started, proc = await tail_started(sim, "--count", "4")
     before = sim.emit(*_health(host, "healthy"))
     head = await readline(proc) + await readline(proc)  # the confirmation and `before` are out
     await sim.drop_all()

@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 from urllib.parse import urlsplit
 
-from .hub.models import HostRecord, VMRecord
+from .hub.models import DRAWABLE_MAX, HostRecord, VMRecord
 from .hub.parse import Event
 
 # apply() result flags
@@ -61,8 +61,9 @@ def hostname_of(url: str) -> str:
 _STATE_OF = attrgetter("state")
 #: for isinstance on every stats frame (``int | float`` would build a union object each time)
 _NUMBER = (int, float)
-#: the largest magnitude a sparkline takes: past it, an int has no float, and inf and NaN are not numbers to draw
-_BIGGEST = 2.0**1023  # compared exactly with an int, however large
+#: the largest magnitude a sparkline takes, as a float: compared exactly with an int, however large, and
+#: quicker against the usual float than the int itself
+_BIGGEST = float(DRAWABLE_MAX)
 
 
 @dataclass(slots=True)

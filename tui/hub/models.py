@@ -179,7 +179,8 @@ class HostStatsBody(TypedDict):
     stats: Annotated[dict[str, Any] | None, Field(default_factory=dict)]
 
 
-_BIGGEST = 2**1023
+#: the largest magnitude anything draws: past it an int has no float (and inf and NaN are not numbers to draw)
+DRAWABLE_MAX = 2**1023
 _fsum = math.fsum
 
 
@@ -188,7 +189,7 @@ def _undrawable(x: Any) -> bool:
     if kind is float:
         return not math.isfinite(x)
     if kind is int:
-        return not -_BIGGEST <= x <= _BIGGEST
+        return not -DRAWABLE_MAX <= x <= DRAWABLE_MAX
     return False
 
 
@@ -201,7 +202,7 @@ def drawable_stats(stats: dict[str, Any] | None) -> dict[str, Any]:
     # the usual case, all numbers and all drawable, in one C-level pass: fsum is correctly rounded, so a
     # total of absolute values below 2**1023 means no term is NaN, infinite or of magnitude past 2**1023
     try:
-        if _fsum(map(abs, stats.values())) < _BIGGEST:
+        if _fsum(map(abs, stats.values())) < DRAWABLE_MAX:
             return stats
     except Exception:  # a string, list or null among the values, or an overflow: look at each one
         pass
