@@ -209,6 +209,11 @@ async def test_keys_typed_right_after_slash_go_into_the_filter() -> None:
             assert app.filter_box.value == "studio/x"
             await pilot.press("ctrl+shift+a", "slash")  # and replaces a selection, as a typed key does
             assert app.filter_box.value == "/"
+            await pilot.press("escape")  # cleared; then a "/" inside a burst lands in its place, in order
+            for key, char in (("slash", "/"), ("a", "a"), ("slash", "/"), ("b", "b")):
+                app.post_message(events.Key(key, char))
+            await pilot.pause(0.3)
+            assert app.filter_box.value == "a/b"
             await pilot.press("enter", "question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
             await pilot.press("slash")  # a dialog is open: "/" is not the main screen's

@@ -313,22 +313,14 @@ class HubtopApp(App[None]):
     # ------------------------------------------------------------------ filter
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # a dialog or the palette is open: "/" is theirs
-        return not (action == "filter" and len(self.screen_stack) > 1)
+        # in the filter, "/" is text the Input takes itself; with a dialog or the palette open it is theirs
+        return not (action == "filter" and (self.focused is self.filter_box or len(self.screen_stack) > 1))
 
     def action_filter(self) -> None:
         # the filter line always keeps its row: showing and hiding it would lay the whole screen out again
-        box = self.filter_box
-        if self.focused is box:  # a "/" typed in the filter is part of it, as Input itself would take it
-            selection = box.selection
-            if selection.is_empty:
-                box.insert_text_at_cursor("/")
-            else:
-                box.replace("/", *selection)
-            return
         # focus it now, not after the messages already waiting (``focus()`` defers): the keys a fast typist
         # sent right after the "/" are among them, and must go into the filter, not to the tree's bindings
-        self.screen.set_focus(box)
+        self.screen.set_focus(self.filter_box)
 
     @on(Input.Changed, "#filter")
     def _on_filter_changed(self, message: Input.Changed) -> None:
