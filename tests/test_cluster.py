@@ -77,7 +77,8 @@ def test_snapshot_seeds_hosts_and_vms(cluster):
     a, b = cluster.hosts[HOST_A], cluster.hosts[HOST_B]
     assert (a.label, a.hostname, a.description, a.health) == ("mac-mini-01.local", "mac-mini-01.local", "build farm",
                                                               "healthy")
-    assert (b.label, b.health, b.link) == ("mac-studio-02.local", "unhealthy", "unknown")
+    # the live link comes from the record's has_websocket_events, before any HOST_WEBSOCKET_* event
+    assert (b.label, b.health, b.link) == ("mac-studio-02.local", "unhealthy", "connected")
     assert a.last_heard == 500.0 and not a.placeholder
     vm = a.vms["vm-1"]
     assert (vm.name, vm.os, vm.state, vm.host_id, vm.previous_state) == ("ci-runner-1", "macosx", "running", HOST_A, "")
@@ -131,9 +132,12 @@ def test_snapshot_vm_of_an_unlisted_host_gets_a_placeholder():
     assert host.vms["v"].name == "orphan"
 
 
-def test_snapshot_replaces_placeholders(cluster):
-    cluster.apply(ev("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": "feedface0000", "state": "healthy"}))
-    assert cluster.hosts["feedface0000"].placeholder
+def test_an_event_for_an_unknown_host_asks_for_it_and_the_resync_brings_it(cluster):
+    """Fetch, don't invent: the host appears when the listing has it, not from the event."""
+    assert cluster.apply(ev("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": "feedface0000", "state": "healthy"})) \
+        == NOTHING
+    assert "feedface0000" not in cluster.hosts and cluster.resync_pending
+    assert "feedface0000" in cluster.unknown
     n = cluster.load_snapshot(hosts(host_record(HOST_A, "mac-mini-01.local", description="build farm"),
                                     host_record(HOST_B, "mac-studio-02.local", state="unhealthy"),
                                     host_record("feedface0000", "late.local")),
@@ -142,6 +146,15 @@ def test_snapshot_replaces_placeholders(cluster):
                                   vm_record("vm-3", HOST_B, "win-builder", "suspended", "win-11")))
     assert n == 1
     assert not cluster.hosts["feedface0000"].placeholder and cluster.hosts["feedface0000"].label == "late.local"
+    assert not cluster.unknown
+
+
+def test_an_id_the_resync_did_not_find_is_not_asked_about_again(cluster):
+    cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": "ghost", "stats": {}}))
+    assert cluster.take_resync(now=10**9)
+    cluster.load_snapshot(hosts(host_record(HOST_A, "mac-mini-01.local")), [])
+    cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": "ghost", "stats": {}}))
+    assert not cluster.resync_pending and "ghost" not in cluster.hosts
 
 
 # ------------------------------------------------------------------------------------------------ host level
@@ -152,7 +165,7 @@ def test_health_update(cluster):
     assert flags & HOST and not flags & STRUCTURE
     a = cluster.hosts[HOST_A]
     assert a.health == "unhealthy" and a.last_heard == 900.0
-    assert a.logs[-1][2] == "health healthy -> unhealthy"
+    assert a.logs[-1][2] == "health healthy → unhealthy" and a.changed_at == 900.0
     changes = cluster.take_changes()
     assert changes.hosts == {HOST_A} and not changes.structure and not changes.vms
 
@@ -169,17 +182,20 @@ def test_link_is_separate_from_health(cluster, message, state, link):
     assert a.health == "healthy"
 
 
-def test_event_for_an_unknown_host_makes_a_placeholder_until_details_arrive(cluster):
+def test_a_repeated_health_update_is_not_a_change(cluster):
+    """The server re-sends HOST_HEALTH_UPDATE on every health-check tick: a repeat is heard, not news."""
+    a = cluster.hosts[HOST_A]
+    cluster.apply(ev("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}, at=901.0))
+    assert a.changed_at == 0.0 and a.last_heard == 901.0 and not a.logs
+
+
+def test_host_added_makes_the_host(cluster):
     hid = "0123456789abcdef0123"
-    flags = cluster.apply(ev("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": hid, "state": "healthy"}))
-    assert flags & STRUCTURE, "a new host is a structural change"
-    assert cluster.take_changes().structure
-    h = cluster.hosts[hid]
-    assert h.placeholder and h.label == "host 01234567" and h.health == "healthy"
     flags = cluster.apply(ev("orchestrator", "HOST_ADDED", {"host_id": hid, "host": "https://Mac-Pro-9.example:8443/api",
                                                            "description": "lab"}))
-    assert flags & HOST
-    assert not h.placeholder and (h.label, h.description, h.health) == ("mac-pro-9.example", "lab", "healthy")
+    assert flags & STRUCTURE and cluster.take_changes().structure
+    h = cluster.hosts[hid]
+    assert not h.placeholder and (h.label, h.description, h.health) == ("mac-pro-9.example", "lab", "unknown")
 
 
 def test_host_added_and_removed(cluster):
@@ -200,6 +216,7 @@ def test_host_label_falls_back_to_description():
 
 
 def test_host_deployed(cluster):
+    cluster.apply(ev("orchestrator", "HOST_ADDED", {"host_id": "h7"}))
     cluster.apply(ev("orchestrator", "HOST_DEPLOYED", {"host_id": "h7", "host": "http://h7.local/api",
                                                        "message": "deployed 0.9.12"}))
     h = cluster.hosts["h7"]
@@ -241,7 +258,7 @@ def test_stats_keep_only_what_can_be_drawn(cluster):
     pane = console.export_text()
     assert "goroutines 7" in pane and "nan" not in pane and "inf" not in pane and "cpu" in pane
     cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": None}))
-    assert a.stats == {}
+    assert drawable_stats(a.stats) == {"goroutines": 7}  # a nil map is no figures: what was there stays
     cluster.apply(ev("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": {"cpu_percent": 12.5}}))
     assert a.stats == {"cpu_percent": 12.5} and list(a.cpu_history) == [1.0, 12.5]
 
@@ -302,7 +319,7 @@ def test_vm_added_in_both_record_forms(cluster):
         "name": "New Host VM", "os_type": "windows", "state": "stopped"}))
     assert flags & STRUCTURE
     vm = cluster.vm(HOST_B, "ce143894-64e4")
-    assert (vm.name, vm.os, vm.state, vm.placeholder) == ("New Host VM", "windows", "stopped", False)
+    assert (vm.name, vm.os, vm.state) == ("New Host VM", "windows", "stopped")
     cluster.apply(vm_ev(HOST_B, "HOST_VM_ADDED", vm_id="v-cap", new_vm=vm_record("v-cap", HOST_B, "Cap", "paused", "macosx")))
     vm = cluster.vm(HOST_B, "v-cap")
     assert (vm.name, vm.os, vm.state) == ("Cap", "macosx", "paused")
@@ -334,24 +351,25 @@ def test_vm_uptime_and_snapshots(cluster):
 def test_mac_vms_running(cluster):
     cluster.apply(ev("orchestrator", "HOST_MAC_VMS_RUNNING_NOW", {"host_id": HOST_A,
                                                                  "event": {"mac_vms_running": ["a", "b", "c"]}}))
-    assert cluster.hosts[HOST_A].mac_vms_running == 3
+    assert cluster.hosts[HOST_A].mac_vms_running == ["a", "b", "c"]
 
 
-def test_unknown_vm_gets_a_placeholder_until_details_arrive(cluster):
+def test_a_state_change_of_an_unknown_vm_asks_for_it(cluster):
     flags = cluster.apply(vm_ev(HOST_A, "HOST_VM_STATE_CHANGED", vm_id="abcdef0123456789", previous_state="",
                                 current_state="running"))
-    assert flags & STRUCTURE
-    vm = cluster.vm(HOST_A, "abcdef0123456789")
-    assert vm.placeholder and vm.label == "vm abcdef01" and vm.state == "running"
+    assert not flags & STRUCTURE and cluster.vm(HOST_A, "abcdef0123456789") is None
+    assert cluster.resync_pending and "abcdef0123456789" in cluster.unknown
+    # a full record is not invented: it makes the VM
     cluster.apply(vm_ev(HOST_A, "HOST_VM_UPDATED", vm_id="abcdef0123456789",
                         new_vm={"Name": "found-it", "OS": "ubuntu", "State": "running"}))
-    assert not vm.placeholder and vm.label == "found-it" and vm.os == "ubuntu"
+    vm = cluster.vm(HOST_A, "abcdef0123456789")
+    assert vm.label == "found-it" and vm.os == "ubuntu" and vm.state == "running"
 
 
 def test_vm_event_for_an_unknown_host(cluster):
-    flags = cluster.apply(vm_ev("ffff0000", "HOST_VM_ADDED", vm_id="v", new_vm={"name": "x", "state": "running"}))
-    assert flags & STRUCTURE
-    assert cluster.hosts["ffff0000"].placeholder and cluster.vm("ffff0000", "v").name == "x"
+    assert cluster.apply(vm_ev("ffff0000", "HOST_VM_ADDED", vm_id="v", new_vm={"name": "x", "state": "running"})) \
+        == NOTHING
+    assert "ffff0000" not in cluster.hosts and cluster.resync_pending
 
 
 def test_vm_event_without_a_vm_id_is_harmless(cluster):
@@ -388,9 +406,9 @@ def test_pdfm_events_without_a_matching_host_go_under_a_local_host():
     c.apply(pdfm("VM_UPTIME_CHANGED", vm_id="p1", uptime="5"))
     c.apply(pdfm("VM_SNAPSHOTS_UPDATED", vm_id="p1", snapshots=[1]))
     c.apply(pdfm("VM_UPDATED", vm_id="p1", new_vm={"Name": "dev2"}))
-    c.apply(pdfm("MAC_VMS_RUNNING_NOW", mac_vms_running=[1, 2]))
+    c.apply(pdfm("MAC_VMS_RUNNING_NOW", mac_vms_running=["p1", "p9"]))
     vm = c.vm(LOCAL_HOST_ID, "p1")
-    assert (vm.uptime, vm.snapshots, vm.name, local.mac_vms_running) == ("5", 1, "dev2", 2)
+    assert (vm.uptime, vm.snapshots, vm.name, local.mac_vms_running) == ("5", 1, "dev2", ["p1", "p9"])
     c.apply(pdfm("VM_REMOVED", vm_id="p1"))
     assert c.vm(LOCAL_HOST_ID, "p1") is None
     # an orchestrator snapshot without this server keeps the local host
@@ -468,8 +486,7 @@ def test_filter(cluster):
 
 
 def test_filter_does_not_match_placeholder_wording(cluster):
-    cluster.apply(ev("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": "c0ffee00", "state": "healthy"}))
-    cluster.apply(vm_ev(HOST_A, "HOST_VM_UPTIME_CHANGED", vm_id="beef0001", uptime="1"))
+    cluster.load_snapshot([], vms(vm_record("beef0001", "c0ffee00", "")))
     # "host c0ffee00" / "vm beef0001" are what a placeholder shows, not its name
     assert cluster.filter("host") == {}
     assert cluster.filter("c0ffee") == {"c0ffee00": None}

@@ -56,7 +56,8 @@ def test_counters_by_channel_malformed_duplicates():
         j.append(item)
     j.append(Note("a note"))
     j.append(Gap(1.0, 2.0, 3))
-    assert j.counters() == {"received": 7, "applied": 3, "malformed": 2, "duplicates": 2,
+    assert j.counters() == {"received": 7, "applied": 3, "malformed": 2, "duplicates": 2, "late": 0, "gaps": 1,
+                            "suspected_losses": 0,
                             "by_channel": {"health": 1, "orchestrator": 3, "quantum": 1}}
     assert j.received == j.applied + j.malformed + j.duplicates
     assert j.seq == 9 and len(j) == 9  # notes and gaps are numbered but are not frames
@@ -147,6 +148,8 @@ def test_gap_with_nothing_changed():
 
 def test_feed_malformed_does_not_disturb_the_model():
     feed = Feed(Cluster())
+    feed(parse_frame(json.dumps({"id": "add", "event_type": "orchestrator", "message": "HOST_ADDED",
+                                 "body": {"host_id": HOST_A}})))
     feed(parse_frame(frame(1)))
     item = parse_frame('{"event_type": "orchestrator", "message": "HOST_HEALTH_UPDATE", "body": {"host_id": []}}')
     assert isinstance(item, Malformed)

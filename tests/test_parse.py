@@ -314,12 +314,15 @@ def test_host_record_from_the_reference():
         "parallels_desktop_version": "20.1", "parallels_desktop_licensed": True, "has_websocket_events": True,
         "is_reverse_proxy_enabled": False, "is_log_streaming_enabled": True, "enabled_modules": ["api"],
         "resources": {"logical_cpu_count": 8, "memory_size": 17179869184, "disk_size": 1e12,
-                      "free_disk_size": 5e11, "total_apple_vms": 2, "mac_vms_running": 1},
-        "detailed_resources": {"whatever": {"nested": True}},
+                      "free_disk_size": 5e11, "total_apple_vms": 2, "mac_vms_running": ["vm-mac-1"]},
+        "detailed_resources": {"total": {"logical_cpu_count": 8, "memory_size": 17179869184}},
     })
     assert (rec.id, rec.host, rec.description, rec.state, rec.tags) == (
         HOST_A, "http://mac-mini-01.local:80/api", "build farm", "healthy", ["ci", "arm"])
     assert rec.resources is not None and rec.resources.logical_cpu_count == 8
+    # a list of the running macOS VMs' ids in the real OrchestratorHostResponse, not a count
+    assert rec.resources.mac_vms_running == ["vm-mac-1"]
+    assert rec.detailed_resources["total"].memory_size == 17179869184
 
 
 def test_host_record_with_nulls_and_minimal_fields():

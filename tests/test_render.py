@@ -12,6 +12,7 @@ from tui.cluster import Cluster, Host
 from tui.hub.models import HostRecord, VMRecord
 from tui.hub.parse import Event, parse_frame
 from tui.journal import Journal
+from tui.protocol.text import json_line
 
 NOW = 1_750_000_000.0
 
@@ -74,16 +75,17 @@ def test_exit_code_from_link(message, state, code):
     assert render.exit_code(c) == 2
 
 
-def test_placeholder_host_is_of_unknown_health():
+def test_events_from_a_host_nobody_lists_are_a_warning():
     c = make_cluster("healthy")
     apply(c, "HOST_STATS_UPDATE", {"host_id": "ghost", "stats": {}})
     assert render.exit_code(c) == 1
+    assert "events name 1 host or VMs that the listings do not have" in render.summary_line(c, 1)
 
 
 def test_summary_line(cluster):
     line = render.summary_line(cluster, render.exit_code(cluster))
     assert line.startswith("HUBTOP CRITICAL - 2 hosts; 3 VMs")
-    assert "unhealthy: mac-studio-02.local" in line and "link down or degraded: mac-studio-02.local" in line
+    assert "unhealthy: mac-studio-02.local" in line and "link disconnected: mac-studio-02.local" in line
     ok = make_cluster("healthy")
     assert render.summary_line(ok, 0) == "HUBTOP OK - 1 hosts; 0 VMs; all hosts healthy"
     many = make_cluster("", "", "", "", "")
@@ -97,7 +99,7 @@ def test_status_table(cluster):
     lines = render.status_table(cluster, now=NOW).splitlines()
     assert lines[0].split() == ["HOST", "STATE", "LINK", "VMS", "LAST", "HEARD"]
     assert lines[1].startswith("mac-mini-01.local (build farm)")
-    assert lines[1].split()[3:] == ["healthy", "unknown", "2", "running,", "1", "stopped", "5s", "ago"]
+    assert lines[1].split()[3:] == ["healthy", "connected", "2", "running,", "1", "stopped", "5s", "ago"]
     assert lines[2].startswith("mac-studio-02.local")
     assert lines[2].split()[1:] == ["unhealthy", "disconnected", "no", "VMs", "2m", "ago"]
     # columns line up
@@ -134,35 +136,40 @@ def test_status_json_shape(cluster):
     doc = render.status_json(cluster, j, url="http://hub:5680", client_id="c-1",
                              subscriptions=("orchestrator", "health", "global"), now=NOW)
     json.dumps(doc)  # serialisable as it is
-    assert set(doc) == {"url", "client_id", "subscriptions", "generated_at", "hosts", "totals", "events"}
+    assert set(doc) == {"url", "client_id", "subscriptions", "generated_at", "verdict", "hosts", "totals", "events"}
+    assert doc["verdict"]["code"] == 2 and doc["verdict"]["level"] == "CRITICAL"
+    assert [(r["level"], r["host"], r["what"]) for r in doc["verdict"]["reasons"]] == [
+        ("CRITICAL", "mac-studio-02.local", "unhealthy"), ("WARNING", "mac-studio-02.local", "link disconnected")]
     assert doc["url"] == "http://hub:5680" and doc["client_id"] == "c-1"
     assert doc["subscriptions"] == ["orchestrator", "health", "global"]
     assert doc["generated_at"] == "2025-06-15T15:06:40.000Z"
     a, b = doc["hosts"]
-    assert set(a) == {"id", "name", "host", "description", "state", "link", "last_heard", "vms"}
+    assert set(a) == {"id", "name", "host", "description", "state", "link", "last_heard", "problems", "vms"}
     assert a == {
         "id": HOST_A, "name": "mac-mini-01.local", "host": "http://mac-mini-01.local:80/api",
-        "description": "build farm", "state": "healthy", "link": "unknown", "last_heard": "2025-06-15T15:06:35.000Z",
-        "vms": [{"id": "vm-1", "name": "alpha", "state": "running", "os": "macosx"},
-                {"id": "vm-3", "name": "beta", "state": "running", "os": "macosx"},
-                {"id": "vm-2", "name": "zeta", "state": "stopped", "os": "ubuntu"}],
+        "description": "build farm", "state": "healthy", "link": "connected", "last_heard": "2025-06-15T15:06:35.000Z",
+        "problems": [],
+        "vms": [{"id": "vm-1", "name": "alpha", "state": "running", "os": "macosx", "unsure": False},
+                {"id": "vm-3", "name": "beta", "state": "running", "os": "macosx", "unsure": False},
+                {"id": "vm-2", "name": "zeta", "state": "stopped", "os": "ubuntu", "unsure": False}],
     }
     assert (b["id"], b["state"], b["link"], b["vms"]) == (HOST_B, "unhealthy", "disconnected", [])
     assert doc["totals"] == {"hosts": 2, "hosts_by_state": {"healthy": 1, "unhealthy": 1}, "vms": 3,
                              "vms_by_state": {"running": 2, "stopped": 1}}
-    assert doc["events"] == {"received": 4, "malformed": 1, "duplicates": 1,
-                             "by_channel": {"health": 1, "orchestrator": 2}}
+    assert doc["events"] == {"received": 4, "malformed": 1, "duplicates": 1, "late": 0, "gaps": 0,
+                             "suspected_losses": 0, "by_channel": {"health": 1, "orchestrator": 2}}
 
 
 def test_status_json_without_a_connection():
     doc = render.status_json(Cluster(), Journal(), url="http://h", client_id=None, subscriptions=[], now=NOW)
     assert doc["client_id"] is None and doc["hosts"] == [] and doc["subscriptions"] == []
-    assert doc["events"] == {"received": 0, "malformed": 0, "duplicates": 0, "by_channel": {}}
+    assert doc["events"] == {"received": 0, "malformed": 0, "duplicates": 0, "late": 0, "gaps": 0,
+                             "suspected_losses": 0, "by_channel": {}}
 
 
 def test_json_line():
     compact = '{"id":"1","event_type":"health","message":"pong"}'
-    assert render.json_line(compact) == compact
+    assert json_line(compact) == compact
     pretty = json.dumps(json.loads(compact), indent=2)
-    line = render.json_line(pretty)
+    line = json_line(pretty)
     assert "\n" not in line and json.loads(line) == json.loads(compact)

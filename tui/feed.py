@@ -13,10 +13,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .cluster import Cluster
-from .hub.client import Item, Snapshot, Status
 from .hub.parse import Event, Malformed, Note
-from .journal import DEFAULT_SIZE, Gap, Journal
+from .model.cluster import Cluster
+from .model.journal import DEFAULT_SIZE, Gap, GapKind, Journal
+from .protocol.items import Consumer, Item, Loss, Snapshot, Status
 
 RATE_WINDOW = 5.0  # seconds over which ev/s is measured
 #: the server queues at most this many frames per client and flushes every 100 ms
@@ -26,7 +26,7 @@ SERVER_FLUSH_S = 0.1
 OVERLOAD_SHARE = 0.8
 
 
-class Feed:
+class Feed(Consumer):
     def __init__(self, cluster: Cluster | None = None, journal_size: int = DEFAULT_SIZE,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.cluster = cluster or Cluster()
@@ -36,6 +36,7 @@ class Feed:
         self.lock = threading.Lock()
         self.status: Status | None = None
         self.snapshots = 0
+        self.resyncs = 0
         self.notes: deque[Note] = deque(maxlen=50)
         self.last_gap: Gap | None = None
         # the rates come from the journal's counters as they stood when each second began:
@@ -48,6 +49,17 @@ class Feed:
     def __call__(self, item: Item) -> None:
         with self.lock:
             self.handle(item)
+
+    def resync_due(self) -> str | None:
+        """Whether the model wants the listings taken again now (asked after each burst)."""
+        cluster = self.cluster
+        if not cluster.resync_pending:
+            return None
+        with self.lock:
+            return cluster.take_resync()
+
+    def deliver(self, items) -> None:
+        self.many(items)
 
     def many(self, items: list[Item]) -> None:
         """Handle a burst (the frames of one read from the socket) under one lock: what :meth:`handle` does
@@ -79,15 +91,30 @@ class Feed:
         elif cls is Status:
             self.status = item
         elif cls is Snapshot:
-            changes = self.cluster.load_snapshot(item.hosts, item.vms, item.at)
-            self.snapshots += 1
-            if item.down_since is not None:
-                gap = Gap(item.down_since, item.at, changes, item.reason)
-                self.last_gap = gap
-                self.journal.append(gap)
+            self._snapshot(item)
+        elif cls is Loss:
+            if int(self.clock()) != self._second:
+                self._mark()
+            self.journal.append(Gap(item.at, item.at, 0, f"a full {item.frames:,}-frame flush", kind=GapKind.LOSS))
         elif cls is Note:
             self.notes.append(item)
             self.journal.append(item)
+
+    def _snapshot(self, item: Snapshot) -> None:
+        cluster = self.cluster
+        changes = cluster.load_snapshot(item.hosts, item.vms, item.at, since=item.since, problems=item.problems)
+        for text in cluster.note_problems(item.problems, item.unreadable):
+            self.handle(Note(f"a record field could not be read and was left out: {text}", "warning"))
+        if item.unreadable:
+            self.handle(Note(f"{item.unreadable} host record(s) could not be read at all", "error"))
+        self.snapshots += 1
+        if item.resync is not None:
+            self.resyncs += 1
+            self.journal.append(Gap(item.since or item.at, item.at, changes, item.resync, kind=GapKind.RESYNC))
+        elif item.down_since is not None:
+            gap = Gap(item.down_since, item.at, changes, item.reason)
+            self.last_gap = gap
+            self.journal.append(gap)
 
     def _mark(self) -> None:
         """A new second began: note the counters as they stand (before this frame is counted)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Required, Union
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, with_config
+from pydantic import AliasChoices, BeforeValidator, ConfigDict, Field, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
 #: Every channel the server knows, in the order a user thinks of them.
@@ -43,68 +43,8 @@ VM_STATES: tuple[str, ...] = (
 )
 
 
-class Lenient(BaseModel):
-    """Base for every wire model: ignore unknown fields, accept numbers where strings are expected."""
-
-    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, populate_by_name=True)
-
-
-# --------------------------------------------------------------------------- records
-
-
-class HostResources(Lenient):
-    logical_cpu_count: float | None = None
-    memory_size: float | None = None
-    disk_size: float | None = None
-    free_disk_size: float | None = None
-    total_apple_vms: float | None = None
-    mac_vms_running: float | None = None
-
-
-class HostRecord(Lenient):
-    """One entry of ``GET /api/v1/orchestrator/hosts``."""
-
-    id: str
-    host: str = ""
-    description: str = ""
-    enabled: bool | None = None
-    architecture: str = ""
-    cpu_model: str = ""
-    os_name: str = ""
-    os_version: str = ""
-    external_ip_address: str = ""
-    devops_version: str = ""
-    parallels_desktop_version: str = ""
-    parallels_desktop_licensed: bool | None = None
-    has_websocket_events: bool | None = None
-    tags: list[str] = Field(default_factory=list)
-    state: str = ""
-    resources: HostResources | None = None
-
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, v: Any) -> Any:
-        return [] if v is None else v
-
-
-class VMRecord(Lenient):
-    """A VM as the server sends it (capitalised keys) or as the docs show it (lower-case keys)."""
-
-    id: str = Field("", validation_alias=AliasChoices("ID", "id", "vm_id", "Id"))
-    name: str = Field("", validation_alias=AliasChoices("Name", "name"))
-    state: str = Field("", validation_alias=AliasChoices("State", "state"))
-    # not "Type": in Parallels' record that is the kind of machine ("VM" / "CT"), not the guest OS
-    os: str = Field("", validation_alias=AliasChoices("OS", "os", "os_type"))
-    uptime: str = Field("", validation_alias=AliasChoices("Uptime", "uptime"))
-    description: str = Field("", validation_alias=AliasChoices("Description", "description"))
-    host_id: str = ""
-    host_name: str = ""
-
-    @field_validator("id", "name", "state", "os", "uptime", "description", "host_id", "host_name", mode="before")
-    @classmethod
-    def _none_to_empty(cls, v: Any) -> Any:
-        return "" if v is None else v
-
+# the records live with the rest of the wire format's reading rules (one bad field costs that field only)
+from ..protocol.records import HostRecord, HostResources, Lenient, VMRecord  # noqa: E402, F401
 
 # --------------------------------------------------------------------------- bodies
 #

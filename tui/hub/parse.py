@@ -51,6 +51,8 @@ class Event:
     seq: int = 0
     #: ``True`` when the cluster model saw this id recently and did not apply it again
     duplicate: bool = False
+    #: ``True`` when it arrived after a newer event about the same thing (by timestamp): kept, not applied
+    late: bool = False
     #: ``True`` once :meth:`release` dropped the body (the journal's events)
     released: bool = False
 
@@ -283,6 +285,7 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
             return Malformed("nesting too deep", excerpt(data), len(data), now)
     elif channel in ("orchestrator", "pdfm"):
         generic = True
+    ids = ids_of(body) if model is not None else _generic_ids(channel, body)
     return Event(
         id=env.id,
         event_type=channel,
@@ -294,5 +297,14 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
         client_id=env.client_id,
         received_at=now,
         generic=generic,
-        **(ids_of(body) if model is not None else {}),
+        **ids,
     )
+
+
+def _generic_ids(channel: str, body: Any) -> dict[str, str | None]:
+    """An unknown orchestrator message about a host (``host_id``) still belongs to that host's history."""
+    if channel == "orchestrator" and isinstance(body, dict):
+        host_id = body.get("host_id")
+        if isinstance(host_id, str) and host_id:
+            return {"host_id": host_id, "vm_id": None}
+    return {}
