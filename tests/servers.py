@@ -82,7 +82,8 @@ def host_record(host_id: str, hostname: str, state: str = "healthy", description
     rec = {"id": host_id, "enabled": True, "host": f"http://{hostname}:80/api", "architecture": "arm64",
            "description": description, "tags": None, "state": state, "devops_version": "0.9.12",
            "resources": {"logical_cpu_count": 8, "memory_size": 17179869184, "total_apple_vms": 2},
-           "detailed_resources": {"anything": [1, 2]}}
+           "has_websocket_events": True,
+           "detailed_resources": {"total": {"logical_cpu_count": 8, "memory_size": 17179869184}}}
     rec.update(extra)
     return rec
 
