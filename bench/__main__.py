@@ -19,6 +19,7 @@ BENCHES = {
     "tree": "bench.tree",
     "memory": "bench.memory",
     "startup": "bench.startup",
+    "ssh": "bench.ssh",
 }
 
 
