@@ -287,7 +287,7 @@ class HubClient:
                         err = login_err
                 if self.fail_fast and self.connections == 0:
                     raise err from None
-                if err.kind in ("auth", "forbidden", "tls", "config", "not_found"):
+                if not err.retryable:
                     self._status("auth_failed" if err.kind in ("auth", "forbidden") else "stopped",
                                  f"auth failed: {err}" if err.kind in ("auth", "forbidden") else f"stopped: {err}",
                                  error=err)
@@ -345,6 +345,9 @@ class HubClient:
         self._status("stopped", "stopped")
 
     async def _open(self) -> FrameConnection:
+        from .connection import Redirected
+        from .errors import redirected
+
         s = self.settings
         self._opened_with = self.channels
         url = s.subscribe_url(self.channels)
@@ -362,8 +365,10 @@ class HubClient:
                 user_agent_header="hubtop",
                 max_queue=64,
                 logger=self._ws_logger,
-                create_connection=FrameConnection,
+                create_connection=FrameConnection,  # which follows no redirect: the API key would go along
             )
+        except Redirected as exc:
+            raise redirected(where, "subscribe", exc.status, url, exc.location) from None
         except InvalidStatus as exc:
             resp = exc.response
             body = resp.body.decode("utf-8", "replace") if resp.body else ""

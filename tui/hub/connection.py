@@ -22,8 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.frames import CloseCode, Opcode
 from websockets.protocol import State
+
+from .errors import WriteBufferFull
 
 OP_TEXT, OP_BINARY, OP_CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 OPEN = State.OPEN
@@ -36,6 +39,9 @@ LOW_WATER = 256
 SPLIT_MAX = 1 << 16
 #: fragments of one message (websockets' own default limit)
 MAX_FRAGMENTS = 4096
+#: bytes waiting to be sent past which the connection is dropped: hubtop sends a ping now and then and
+#: answers the server's pings; a server that pings without reading the answers would grow this forever
+WRITE_BUFFER_MAX = 1 << 20
 
 Message = str | bytes
 
@@ -113,6 +119,14 @@ class Inbox:
             self.conn.transport.pause_reading()
         self._wake()
 
+    def overflowed(self, size: int) -> None:
+        """The server does not read what we send: drop the connection; the reader gets a WriteBufferFull."""
+        if self.error is None:
+            self.error = WriteBufferFull(size)
+        self.failed = True
+        self.conn.transport.abort()
+        self._wake()
+
     def handler_failed(self, exc: Exception) -> None:
         """The handler raised (a bug downstream): fail the connection (1011); :meth:`run` re-raises it."""
         self.error = exc
@@ -141,6 +155,8 @@ class Inbox:
         while not self.buffer:
             if self.failed or conn.protocol.state is State.CLOSED:
                 await conn.wait_closed()
+                if self.error is not None:
+                    raise self.error
                 raise conn.protocol.close_exc
             self.waiter = conn.loop.create_future()
             try:
@@ -204,6 +220,50 @@ class FrameConnection(ClientConnection):
         self._passing = 0
         #: websockets' limit on a frame's payload (a larger frame goes to websockets, which refuses it)
         self._max_size = 1 << 62
+
+    async def handshake(self, *args: Any, **kwargs: Any) -> None:
+        """websockets' handshake, except that a redirect is never followed: it ends here as :class:`Redirected`
+        (websockets' ``connect()`` follows a 3xx and sends the ``X-Api-Key`` header along, to any origin)."""
+        try:
+            await super().handshake(*args, **kwargs)
+        except InvalidStatus as exc:
+            response = exc.response
+            if 300 <= response.status_code < 400:
+                raise Redirected(response.status_code, response.headers.get("Location")) from None
+            raise
+
+    def send_data(self) -> None:
+        """Write what websockets has to send, in one write, and never to a transport that is closing: a flood
+        of pings answered after the connection broke made asyncio log "socket.send() raised exception." once
+        per pong. Past :data:`WRITE_BUFFER_MAX` unsent bytes the server is not reading: the connection is
+        dropped instead of buffering without end."""
+        transport = self.transport
+        chunks: list[bytes] = []
+        for data in self.protocol.data_to_send():
+            if data:
+                chunks.append(data)
+                continue
+            self._write(chunks)  # the end of the stream: half-close once what came before is written
+            chunks = []
+            if transport.is_closing():
+                continue
+            if transport.can_write_eof():
+                try:
+                    transport.write_eof()
+                except Exception:  # as websockets: write_eof() documents none, uvloop raises RuntimeError
+                    pass
+            else:  # pragma: no cover - TLS cannot half-close
+                transport.close()
+        self._write(chunks)
+
+    def _write(self, chunks: list[bytes]) -> None:
+        transport = self.transport
+        if not chunks or transport.is_closing():
+            return
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        size = transport.get_write_buffer_size()
+        if size > WRITE_BUFFER_MAX:
+            self.inbox.overflowed(size)
 
     def process_event(self, event: Any) -> None:
         if self.response is not None:
@@ -322,3 +382,12 @@ class FrameConnection(ClientConnection):
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         self.inbox.closed()
+
+
+class Redirected(InvalidHandshake):
+    """The server answered the opening handshake with a redirect (3xx), which is not followed."""
+
+    def __init__(self, status: int, location: str | None) -> None:
+        super().__init__(f"redirect {status}")
+        self.status = status
+        self.location = location
