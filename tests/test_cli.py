@@ -37,7 +37,7 @@ JQ = shutil.which("jq") or ("/usr/bin/jq" if Path("/usr/bin/jq").exists() else N
 
 TOKEN = "cli-tok-S3CR3T-a1b2c3"
 PASSWORD = "cli-pw-S3CR3T-hunter2"
-API_KEY = "cli-key-S3CR3T-0xfeed"
+API_KEY = "Y2xpLWtleTpTM0NSM1QtMHhmZWVk"  # base64 of cli-key:S3CR3T-0xfeed, as the server hands it out
 WRONG_TOKEN = "cli-wrong-S3CR3T-token"
 SECRETS = (TOKEN, PASSWORD, API_KEY, WRONG_TOKEN)
 
@@ -469,14 +469,15 @@ async def test_status_unknown_for_a_wrong_or_missing_token(sim):
 
 async def test_status_unknown_when_nothing_listens():
     port = free_port()
-    # credentials in the URL are never shown back (assert_clean looks for the password)
+    # credentials in the URL are refused and never shown back (assert_clean looks for the password)
     plain, with_userinfo = await asyncio.gather(
         hubtop("--url", f"http://127.0.0.1:{port}", "status", env=with_token()),
         hubtop("--url", f"http://admin:{PASSWORD}@127.0.0.1:{port}/api", "status", env=with_token()),
     )
     for run in (plain, with_userinfo):
         assert run.rc == 3 and run.out == ""
-        assert f"cannot connect to http://127.0.0.1:{port}: connection refused" in one_line_error(run)
+    assert f"cannot connect to http://127.0.0.1:{port}: connection refused" in one_line_error(plain)
+    assert "takes no credentials from a URL" in one_line_error(with_userinfo)
 
 
 @pytest.mark.parametrize(("status", "says"), [(404, "404"), (200, "200"), (500, "500")])

@@ -21,6 +21,11 @@ from tui.config import (
 from tui.hub.errors import HubError
 from tui.hub.models import CHANNELS, DEFAULT_CHANNELS
 
+
+def settings_of(**kw) -> Settings:
+    """The settings :func:`build_settings` makes, without its warnings."""
+    return build_settings(**kw).settings
+
 # ------------------------------------------------------------------------------------------------ URLs
 
 
@@ -41,9 +46,10 @@ def test_normalise_url(url, api, ws):
     assert normalise_url(url) == (api, ws)
 
 
-def test_credentials_in_the_url_are_dropped():
-    api, ws = normalise_url("https://admin:hunter2@hub.example/api")
-    assert "hunter2" not in api + ws and "admin" not in api + ws
+def test_credentials_in_the_url_are_refused_never_repeated():
+    with pytest.raises(HubError) as info:
+        normalise_url("https://admin:hunter2@hub.example/api")
+    assert info.value.kind == "config" and "hunter2" not in str(info.value) and "admin" not in str(info.value)
 
 
 @pytest.mark.parametrize("url", ["ftp://hub.example", "", "http://", "http://hub:99999", "http://hub:port"])
@@ -117,16 +123,16 @@ def cfg(tmp_path, monkeypatch):
 
 
 def test_defaults_without_anything(cfg):
-    s = build_settings(environ={})
+    s, warnings = build_settings(environ={})
     assert (s.url, s.token, s.api_key, s.user, s.password) == (DEFAULT_URL, None, None, None, None)
     assert s.channels == DEFAULT_CHANNELS and s.insecure is False and s.ca_file is None and s.timeout == 10.0
-    assert not s.warnings
+    assert not warnings
 
 
 PROFILE = """
 url = "http://from-file:1"
 token = "file-token"
-api_key = "file-key"
+api_key = "ZmlsZTprZXk="  # base64 of file:key, as the server hands it out
 user = "file-user"
 password = "file-password"
 channels = ["pdfm"]
@@ -135,73 +141,73 @@ ca_file = "/file/ca.pem"
 timeout = 3
 """
 
-ENV = {"HUBTOP_URL": "http://from-env:2", "HUBTOP_TOKEN": "env-token", "HUBTOP_API_KEY": "env-key",
+ENV = {"HUBTOP_URL": "http://from-env:2", "HUBTOP_TOKEN": "env-token", "HUBTOP_API_KEY": "ZW52OmtleQ==",
        "HUBTOP_USER": "env-user", "HUBTOP_PASSWORD": "env-password", "HUBTOP_CHANNELS": "stats,auth",
        "HUBTOP_INSECURE": "0", "HUBTOP_CA_FILE": "/env/ca.pem", "HUBTOP_TIMEOUT": "4.5"}
 
 
 def test_config_file_over_defaults(cfg):
     cfg(PROFILE)
-    s = build_settings(environ={})
+    s = settings_of(environ={})
     assert s.url == "http://from-file:1"
     assert (s.token.reveal(), s.api_key.reveal(), s.user, s.password.reveal()) == (
-        "file-token", "file-key", "file-user", "file-password")
+        "file-token", "ZmlsZTprZXk=", "file-user", "file-password")
     assert (s.channels, s.insecure, s.ca_file, s.timeout) == (("pdfm",), True, "/file/ca.pem", 3.0)
 
 
 def test_env_over_config_file(cfg):
     cfg(PROFILE)
-    s = build_settings(environ=ENV)
+    s = settings_of(environ=ENV)
     assert s.url == "http://from-env:2"
     assert (s.token.reveal(), s.api_key.reveal(), s.user, s.password.reveal()) == (
-        "env-token", "env-key", "env-user", "env-password")
+        "env-token", "ZW52OmtleQ==", "env-user", "env-password")
     assert (s.channels, s.ca_file, s.timeout) == (("stats", "auth"), "/env/ca.pem", 4.5)
     assert s.insecure is False  # HUBTOP_INSECURE=0 wins over the file's true
 
 
 def test_flags_over_env(cfg):
     cfg(PROFILE)
-    s = build_settings(url="http://from-flag:3", token="flag-token", api_key="flag-key", user="flag-user",
-                       channels="global,health", insecure=True, ca_file="/flag/ca.pem", timeout=7,
-                       token_from_flag=True, environ=ENV)
+    s, warnings = build_settings(url="http://from-flag:3", token="flag-token", api_key="flag:key",
+                                 user="flag-user", channels="global,health", insecure=True, ca_file="/flag/ca.pem",
+                                 timeout=7, token_from_flag=True, environ=ENV)
     assert s.url == "http://from-flag:3"
-    assert (s.token.reveal(), s.api_key.reveal(), s.user) == ("flag-token", "flag-key", "flag-user")
+    assert (s.token.reveal(), s.api_key.reveal(), s.user) == ("flag-token", "ZmxhZzprZXk=", "flag-user")  # encoded by hubtop
     assert (s.channels, s.insecure, s.ca_file, s.timeout) == (("global", "health"), True, "/flag/ca.pem", 7.0)
     assert s.password.reveal() == "env-password"  # there is no password flag
-    assert any("process list" in w for w in s.warnings)
+    assert any("process list" in w for w in warnings)
 
 
 def test_named_and_default_profiles(cfg):
     cfg('default_profile = "lab"\n'
         '[profiles.lab]\nurl = "http://lab:1"\n'
         '[profiles.prod]\nurl = "https://prod:8443"\nchannels = "orchestrator"\n')
-    assert build_settings(environ={}).url == "http://lab:1"
-    s = build_settings(profile="prod", environ={})
+    assert settings_of(environ={}).url == "http://lab:1"
+    s = settings_of(profile="prod", environ={})
     assert (s.url, s.channels) == ("https://prod:8443", ("orchestrator",))
     with pytest.raises(HubError, match="no profile 'staging'"):
-        build_settings(profile="staging", environ={})
+        settings_of(profile="staging", environ={})
 
 
 def test_profile_asked_for_without_a_file(cfg):
     assert load_profile() == {}
     with pytest.raises(HubError, match="no config file"):
-        build_settings(profile="prod", environ={})
+        settings_of(profile="prod", environ={})
 
 
 def test_broken_config_file(cfg):
     cfg("url = [unterminated")
     with pytest.raises(HubError) as info:
-        build_settings(environ={})
+        settings_of(environ={})
     assert info.value.kind == "config" and "config file" in str(info.value)
 
 
 def test_bad_values(cfg):
-    with pytest.raises(HubError, match="timeout"):
-        build_settings(environ={"HUBTOP_TIMEOUT": "soon"})
+    with pytest.raises(HubError, match="HUBTOP_TIMEOUT must be a positive number of seconds"):
+        settings_of(environ={"HUBTOP_TIMEOUT": "soon"})
     with pytest.raises(HubError, match="unknown channel"):
-        build_settings(environ={"HUBTOP_CHANNELS": "orchestrator,nope"})
+        settings_of(environ={"HUBTOP_CHANNELS": "orchestrator,nope"})
     with pytest.raises(HubError, match="URL"):
-        build_settings(url="ftp://x", environ={})
+        settings_of(url="ftp://x", environ={})
 
 
 def test_password_prompt_only_when_needed(cfg):
@@ -211,11 +217,11 @@ def test_password_prompt_only_when_needed(cfg):
         asked.append(user)
         return "typed"
 
-    s = build_settings(user="alice", environ={}, password_prompt=prompt)
+    s = settings_of(user="alice", environ={}, password_prompt=prompt)
     assert asked == ["alice"] and s.password.reveal() == "typed"
-    s = build_settings(user="alice", environ={"HUBTOP_PASSWORD": "from-env"}, password_prompt=prompt)
+    s = settings_of(user="alice", environ={"HUBTOP_PASSWORD": "from-env"}, password_prompt=prompt)
     assert asked == ["alice"] and s.password.reveal() == "from-env"
-    build_settings(environ={}, password_prompt=prompt)
+    settings_of(environ={}, password_prompt=prompt)
     assert asked == ["alice"]
 
 
@@ -235,7 +241,7 @@ def test_config_path(monkeypatch, tmp_path):
 def test_a_file_with_a_secret_must_be_private(cfg, mode, key):
     path = cfg(f'url = "http://h:1"\n{key} = "S3CR3T-value"\n', mode)
     with pytest.raises(HubError) as info:
-        build_settings(environ={})
+        settings_of(environ={})
     text = str(info.value)
     assert info.value.kind == "config"
     assert f"chmod 600 {path}" in text and "S3CR3T" not in text
@@ -244,19 +250,19 @@ def test_a_file_with_a_secret_must_be_private(cfg, mode, key):
 @pytest.mark.parametrize("mode", [0o600, 0o400, 0o700])
 def test_a_private_file_with_a_secret_is_fine(cfg, mode):
     cfg('token = "S3CR3T-value"\n', mode)
-    assert build_settings(environ={}).token.reveal() == "S3CR3T-value"
+    assert settings_of(environ={}).token.reveal() == "S3CR3T-value"
 
 
 def test_a_readable_file_without_a_secret_is_fine(cfg):
     cfg('url = "http://h:1"\nuser = "alice"\n', 0o644)
-    assert build_settings(environ={"HUBTOP_PASSWORD": "x"}).url == "http://h:1"
+    assert settings_of(environ={"HUBTOP_PASSWORD": "x"}).url == "http://h:1"
 
 
 def test_a_secret_in_another_profile_still_counts(cfg):
     """The file holds a secret whichever profile is used: other users can read it all the same."""
     cfg('[profiles.dev]\nurl = "http://dev:1"\n[profiles.prod]\nurl = "http://prod:1"\ntoken = "S3CR3T"\n', 0o644)
     with pytest.raises(HubError, match="chmod 600"):
-        build_settings(profile="dev", environ={})
+        settings_of(profile="dev", environ={})
 
 
 # ------------------------------------------------------------------------------------------------ Secret
@@ -295,13 +301,13 @@ def test_ssl_context(tmp_path):
 
 
 def test_journal_size_from_the_file_and_the_environment(cfg):
-    assert build_settings(environ={}).journal_size == 10_000
+    assert settings_of(environ={}).journal_size == 10_000
     cfg(PROFILE + "journal_size = 50000\n")
-    assert build_settings(environ={}).journal_size == 50_000
-    assert build_settings(environ={"HUBTOP_JOURNAL_SIZE": "2_000"}).journal_size == 2_000
+    assert settings_of(environ={}).journal_size == 50_000
+    assert settings_of(environ={"HUBTOP_JOURNAL_SIZE": "2_000"}).journal_size == 2_000
 
 
 @pytest.mark.parametrize("bad", ["0", "-5", "99", "1000001", "lots", "1.5"])
 def test_a_bad_journal_size_is_one_clear_error(cfg, bad):
     with pytest.raises(HubError, match=r"journal_size \(HUBTOP_JOURNAL_SIZE\) must be a whole number"):
-        build_settings(environ={"HUBTOP_JOURNAL_SIZE": bad})
+        settings_of(environ={"HUBTOP_JOURNAL_SIZE": bad})

@@ -52,7 +52,7 @@ READS = {
 # distinctive secrets of this file, so a leak cannot hide behind a common word
 TOKEN = "tok-9f2c71-SECURITY-ONLY"
 PASSWORD = "pw-Xq7-SECURITY-hunter2"
-API_KEY = "key-5be0-SECURITY-0xfeed"
+API_KEY = "a2V5LTViZTA6U0VDVVJJVFktMHhmZWVk"  # base64 of key-5be0:SECURITY-0xfeed, as the server hands it out
 WRONG_PASSWORD = "pw-WRONG-SECURITY-letmein"
 
 
@@ -189,7 +189,8 @@ async def test_secrets_from_the_environment_a_prompt_or_a_private_config_file(tm
             "config file": lambda: (monkeypatch.setenv("HUBTOP_CONFIG", str(private)), build_settings(environ={}))[1],
         }
         for way, make in ways.items():
-            settings = make()
+            settings, warnings = make()
+            assert not warnings
             settings.timeout = 5.0
             feed = Feed(Cluster())
             client = HubClient(settings, feed)

@@ -13,7 +13,8 @@ EXIT_UNKNOWN = 3
 
 EPILOG = """\
 environment: HUBTOP_URL, HUBTOP_TOKEN, HUBTOP_API_KEY, HUBTOP_USER, HUBTOP_PASSWORD, HUBTOP_CHANNELS,
-HUBTOP_CA_FILE, HUBTOP_INSECURE, HUBTOP_CONFIG (config file, default ~/.config/hubtop/config.toml).
+HUBTOP_CA_FILE, HUBTOP_INSECURE, HUBTOP_TIMEOUT, HUBTOP_MAX_BODY (largest REST answer read, default 256MiB),
+HUBTOP_CONFIG (config file, default ~/.config/hubtop/config.toml).
 Flags win over the environment, which wins over the config file.
 
 examples:
@@ -53,13 +54,14 @@ def _connection_options(parser: argparse.ArgumentParser, sub: bool = False) -> N
         g.argument_default = argparse.SUPPRESS
     g.add_argument("--url", help="the server: http(s)://host[:port][/prefix] (default http://127.0.0.1:5680, prefix /api)")
     g.add_argument("--token", help="a bearer token (prefer HUBTOP_TOKEN: a flag is visible in the process list)")
-    g.add_argument("--api-key", dest="api_key", help="an API key (prefer HUBTOP_API_KEY)")
+    g.add_argument("--api-key", dest="api_key", help="an API key: the encoded key the server hands out, or KEY:SECRET "
+                   "(prefer HUBTOP_API_KEY)")
     g.add_argument("--user", help="log in as this email or username; the password comes from HUBTOP_PASSWORD or a prompt")
     g.add_argument("--channels", help="comma-separated channels (default orchestrator,health)")
     g.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     g.add_argument("--ca-file", dest="ca_file", help="trust this CA bundle (PEM) for the server's certificate")
     g.add_argument("--timeout", type=_number(float, 0.001, "a positive number of seconds"),
-                   help="seconds to wait for the server to answer (default 10)")
+                   help="seconds to wait for the server to answer, and for a whole REST answer (default 10)")
     g.add_argument("--profile", help="a profile of the config file")
 
 
@@ -129,7 +131,7 @@ def _settings(args: argparse.Namespace):
 
         return getpass.getpass(f"password for {user}: ")
 
-    settings = build_settings(
+    settings, warnings = build_settings(
         url=args.url,
         token=args.token,
         api_key=args.api_key,
@@ -140,9 +142,10 @@ def _settings(args: argparse.Namespace):
         timeout=args.timeout,
         profile=args.profile,
         token_from_flag=args.token is not None,
+        api_key_from_flag=args.api_key is not None,
         password_prompt=prompt,
     )
-    for warning in settings.warnings:
+    for warning in warnings:
         print(f"hubtop: {warning}", file=sys.stderr)
     if settings.user and not settings.password:
         from .hub.errors import HubError

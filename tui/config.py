@@ -6,16 +6,22 @@ config file that holds a secret is refused unless only its owner can read it, as
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
+import math
 import os
+import re
 import ssl
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any, NamedTuple
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .hub.errors import HubError
 from .hub.models import CHANNELS, DEFAULT_CHANNELS
+from .protocol.text import clean
 
 DEFAULT_URL = "http://127.0.0.1:5680"
 DEFAULT_PREFIX = "/api"
@@ -73,21 +79,42 @@ def parse_channels(text: str | list[str] | tuple[str, ...] | None) -> tuple[str,
     return tuple(out)
 
 
-def normalise_url(url: str) -> tuple[str, str]:
-    """``host:port`` or ``http(s)://host[:port][/prefix]`` -> (api base URL, WebSocket base URL)."""
+#: query parameters the server takes a token from: never accepted in a URL, never silently dropped
+_CREDENTIAL_QUERY = ("access_token", "authorization", "token", "api_key", "apikey", "password")
+
+
+def _url_without_secrets(text: str) -> str:
+    """``text`` for an error line: no ``user:pass@``, no query or fragment, safe for a terminal."""
+    text = re.sub(r"(?<=//)[^/?#]*@", "", text).split("?")[0].split("#")[0]
+    return clean(text, 200)
+
+
+def normalise_url(url: str, source: str = "the URL") -> tuple[str, str]:
+    """``host:port`` or ``http(s)://host[:port][/prefix]`` -> (api base URL, WebSocket base URL).
+
+    A user name, a password or a token in the URL is refused (``source`` names where the URL came from),
+    and the error never repeats them: hubtop takes credentials only from their own settings."""
     text = url.strip()
     if "//" not in text:
         text = "http://" + text
     try:
         parts = urlsplit(text)
         port = parts.port  # raises on a bad port
-    except ValueError as exc:
-        raise HubError(f"not a valid URL: {url!r} ({exc})", "config") from None
+    except ValueError:
+        raise HubError(f"{source} is not a valid URL: {_url_without_secrets(text)!r} (a port is a number from 0 "
+                       "to 65535)", "config") from None
+    if "@" in parts.netloc:
+        raise HubError(f"{source} holds a user name or password (user:pass@); hubtop takes no credentials from "
+                       "a URL: use --user with HUBTOP_PASSWORD, or HUBTOP_TOKEN / HUBTOP_API_KEY", "config")
+    if any(key.lower() in _CREDENTIAL_QUERY for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        raise HubError(f"{source} holds a token in its query (access_token=...); hubtop takes no credentials "
+                       "from a URL: set HUBTOP_TOKEN instead", "config")
     scheme = parts.scheme.lower()
     if scheme in ("ws", "wss"):
         scheme = "http" if scheme == "ws" else "https"
     if scheme not in ("http", "https") or not parts.hostname:
-        raise HubError(f"not a valid hub URL: {url!r}; expected http(s)://host[:port][/prefix]", "config")
+        raise HubError(f"{source} is not a valid hub URL: {_url_without_secrets(text)!r}; expected "
+                       "http(s)://host[:port][/prefix]", "config")
     prefix = parts.path.rstrip("/") or DEFAULT_PREFIX
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if port is not None:
@@ -97,9 +124,36 @@ def normalise_url(url: str) -> tuple[str, str]:
     return api, ws
 
 
+def api_key_parts(value: str) -> tuple[str, ...]:
+    """``(KEY:SECRET, SECRET)`` when ``value`` is an encoded API key (base64 of exactly ``KEY:SECRET``, as the
+    server hands it out and decodes it), else ``()``."""
+    try:
+        raw = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return ()
+    key, sep, secret = raw.partition(":")
+    return (raw, secret) if sep and key and secret and ":" not in secret else ()
+
+
+def encoded_api_key(value: str, source: str = "the API key") -> str:
+    """The API key as the server wants it in ``X-Api-Key`` and at login: base64("KEY:SECRET"). Takes the
+    encoded string or a plain ``KEY:SECRET``; anything else is a config error that does not repeat it."""
+    text = value.strip()
+    if api_key_parts(text):
+        return text
+    key, sep, secret = text.partition(":")
+    if sep and key and secret and ":" not in secret and not any(c.isspace() for c in text):
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    raise HubError(f"{source} is neither the encoded key the server hands out (base64 of KEY:SECRET) nor "
+                   "KEY:SECRET; copy the 'encoded' value of the key, or give its key and secret as KEY:SECRET",
+                   "config")
+
+
 #: entries the journal (the event log, the export) holds: each is about 1 KB, the frame's text and a few fields
 DEFAULT_JOURNAL_SIZE = 10_000
 MIN_JOURNAL_SIZE, MAX_JOURNAL_SIZE = 100, 1_000_000
+DEFAULT_MAX_BODY = 256 * 1024 * 1024
+MIN_MAX_BODY = 1024
 
 
 @dataclass
@@ -119,7 +173,8 @@ class Settings:
     journal_size: int = DEFAULT_JOURNAL_SIZE
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
-    warnings: list[str] = field(default_factory=list)
+    #: the largest REST body read (a hosts list of 100,000 hosts is well under it)
+    max_body: int = DEFAULT_MAX_BODY
 
     @property
     def api_base(self) -> str:
@@ -162,36 +217,111 @@ class Settings:
         return bool(self.token or self.api_key or (self.user and self.password))
 
 
+_NOT_A_FILE = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFSOCK: "a socket"}
+
+
+def _read_config(path: Path) -> tuple[str, int] | None:
+    """The text and mode of the config file, ``None`` when there is none. Only a regular file is read: a
+    FIFO would block forever and a device may never end, so they are refused (opened without blocking and
+    checked on the open file, so nothing can swap the file between the check and the read)."""
+    shown = clean(str(path), 300)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise HubError(f"cannot read the config file {shown}: {clean(exc.strerror)}", "config") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "a device")
+            raise HubError(f"the config file {shown} is {kind}, not a regular file; hubtop reads only a file",
+                           "config")
+        os.set_blocking(fd, True)
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError as exc:
+        raise HubError(f"cannot read the config file {shown}: {clean(exc.strerror)}", "config") from None
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8"), mode
+    except UnicodeDecodeError:
+        raise HubError(f"cannot read the config file {shown}: it is not UTF-8 text", "config") from None
+
+
 def load_profile(profile: str | None = None, path: Path | None = None) -> dict[str, Any]:
     """The named (or default) profile of the config file; ``{}`` when there is no file."""
     import tomllib
 
     path = path or config_path()
-    if not path.exists():
+    read = _read_config(path)
+    if read is None:
         if profile:
-            raise HubError(f"profile {profile!r} asked for, but there is no config file at {path}", "config")
+            raise HubError(f"profile {profile!r} asked for, but there is no config file at {clean(str(path))}",
+                           "config")
         return {}
+    text, mode = read
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise HubError(f"cannot read the config file {path}: {exc.__class__.__name__}", "config") from None
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise HubError(f"cannot read the config file {clean(str(path))}: {exc.__class__.__name__}", "config") from None
     profiles = data.get("profiles", {}) if isinstance(data.get("profiles"), dict) else {}
     name = profile or data.get("default_profile")
     if name:
         if name not in profiles or not isinstance(profiles[name], dict):
-            raise HubError(f"no profile {name!r} in {path}", "config")
+            raise HubError(f"no profile {clean(str(name))!r} in {clean(str(path))}", "config")
         section = dict(profiles[name])
     else:
         section = {k: v for k, v in data.items() if k not in ("profiles", "default_profile")}
     # a secret anywhere in the file counts, not only in the profile in use: others can read it all the same
     sections = [data, *(p for p in profiles.values() if isinstance(p, dict))]
-    if any(k in sec for sec in sections for k in SECRET_KEYS):
-        mode = path.stat().st_mode
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise HubError(
-                f"{path} holds a secret but other users can read it; run: chmod 600 {path}", "config"
-            )
+    if any(k in sec for sec in sections for k in SECRET_KEYS) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise HubError(f"{clean(str(path))} holds a secret but other users can read it; run: chmod 600 {path}",
+                       "config")
     return section
+
+
+class Loaded(NamedTuple):
+    """What :func:`build_settings` makes: the settings, and the warnings to show once (beside them, not in
+    them: the settings are the same whoever shows the warnings, and however often)."""
+
+    settings: Settings
+    warnings: tuple[str, ...]
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.", "ip6-localhost") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _seconds(value: Any, source: str) -> float:
+    try:
+        seconds = float(value) if not isinstance(value, bool) else math.nan
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise HubError(f"{source} must be a positive number of seconds, not {clean(str(value), 40)!r}", "config")
+    return seconds
+
+
+_SIZE = re.compile(r"^\s*(\d[\d_,]*)\s*(?:([kmg])(?:i?b)?|b)?\s*$", re.IGNORECASE)
+
+
+def _size(value: Any, source: str) -> int:
+    """A number of bytes: ``268435456``, ``256MiB``, ``256M``, ``1G``, ``512 KiB``."""
+    match = _SIZE.match(str(value)) if not isinstance(value, bool | float) else None
+    if match is None:
+        raise HubError(f"{source} must be a number of bytes (e.g. 256MiB), not {clean(str(value), 40)!r}", "config")
+    number = int(match.group(1).replace("_", "").replace(",", ""))
+    number *= 1024 ** " kmg".index((match.group(2) or " ").lower())
+    if number < MIN_MAX_BODY:
+        raise HubError(f"{source} must be at least {MIN_MAX_BODY} bytes, not {clean(str(value), 40)!r}", "config")
+    return number
 
 
 def build_settings(
@@ -206,43 +336,46 @@ def build_settings(
     timeout: float | None = None,
     profile: str | None = None,
     token_from_flag: bool = False,
+    api_key_from_flag: bool = False,
     environ: dict[str, str] | None = None,
     password_prompt: Any = None,
-) -> Settings:
-    """Merge flags, environment and config file into Settings."""
+) -> Loaded:
+    """Merge flags, environment and config file into Settings, and say what deserves a warning."""
     env = os.environ if environ is None else environ
     prof = load_profile(profile)
+    in_file = f"in the config file {clean(str(config_path()), 300)}"
 
-    def pick(flag: Any, env_key: str, prof_key: str, default: Any = None) -> Any:
+    def pick(flag: Any, env_key: str, prof_key: str, default: Any = None, flag_name: str = "") -> tuple[Any, str]:
+        """The value and where it came from, as a person would name it."""
         if flag is not None:
-            return flag
+            return flag, flag_name or f"--{prof_key.replace('_', '-')}"
         if env.get(env_key):
-            return env[env_key]
+            return env[env_key], env_key
         if prof_key in prof and prof[prof_key] not in (None, ""):
-            return prof[prof_key]
-        return default
+            return prof[prof_key], f"{prof_key} {in_file}"
+        return default, "the default"
 
+    warnings: list[str] = []
     s = Settings()
-    s.url = str(pick(url, "HUBTOP_URL", "url", DEFAULT_URL))
-    normalise_url(s.url)  # validate early
-    tok = pick(token, "HUBTOP_TOKEN", "token")
-    key = pick(api_key, "HUBTOP_API_KEY", "api_key")
+    raw_url, url_from = pick(url, "HUBTOP_URL", "url", DEFAULT_URL)
+    s.url = str(raw_url)
+    normalise_url(s.url, url_from)  # validate early
+    tok, _ = pick(token, "HUBTOP_TOKEN", "token")
+    key, key_from = pick(api_key, "HUBTOP_API_KEY", "api_key", flag_name="--api-key")
     s.token = Secret(str(tok)) if tok else None
-    s.api_key = Secret(str(key)) if key else None
-    s.user = pick(user, "HUBTOP_USER", "user")
+    s.api_key = Secret(encoded_api_key(str(key), key_from)) if key else None
+    s.user, _ = pick(user, "HUBTOP_USER", "user")
     pw = env.get("HUBTOP_PASSWORD") or prof.get("password")
     if s.user and not pw and password_prompt is not None:
         pw = password_prompt(s.user)
     s.password = Secret(str(pw)) if pw else None
-    s.channels = parse_channels(pick(channels, "HUBTOP_CHANNELS", "channels"))
-    ins = pick(insecure or None, "HUBTOP_INSECURE", "insecure", False)
+    s.channels = parse_channels(pick(channels, "HUBTOP_CHANNELS", "channels")[0])
+    ins, ins_from = pick(insecure or None, "HUBTOP_INSECURE", "insecure", False)
     s.insecure = ins is True or str(ins).lower() in ("1", "true", "yes")
-    s.ca_file = pick(ca_file, "HUBTOP_CA_FILE", "ca_file")
-    try:
-        s.timeout = float(pick(timeout, "HUBTOP_TIMEOUT", "timeout", 10.0))
-    except (TypeError, ValueError):
-        raise HubError("--timeout must be a number of seconds", "config") from None
-    size = pick(None, "HUBTOP_JOURNAL_SIZE", "journal_size", DEFAULT_JOURNAL_SIZE)
+    s.ca_file = pick(ca_file, "HUBTOP_CA_FILE", "ca_file")[0]
+    s.timeout = _seconds(*pick(timeout, "HUBTOP_TIMEOUT", "timeout", 10.0))
+    s.max_body = _size(*pick(None, "HUBTOP_MAX_BODY", "max_body", DEFAULT_MAX_BODY))
+    size, _ = pick(None, "HUBTOP_JOURNAL_SIZE", "journal_size", DEFAULT_JOURNAL_SIZE)
     try:
         s.journal_size = int(str(size).replace("_", "").replace(",", ""))
     except (TypeError, ValueError):
@@ -251,8 +384,16 @@ def build_settings(
         raise HubError(f"journal_size (HUBTOP_JOURNAL_SIZE) must be a whole number from {MIN_JOURNAL_SIZE:,} to "
                        f"{MAX_JOURNAL_SIZE:,} entries", "config")
     if token_from_flag:
-        s.warnings.append(
-            "warning: --token on the command line is visible to other users in the process list; "
-            "prefer HUBTOP_TOKEN or the config file"
-        )
-    return s
+        warnings.append("warning: --token on the command line is visible to other users in the process list; "
+                        "prefer HUBTOP_TOKEN or the config file")
+    if api_key_from_flag:
+        warnings.append("warning: --api-key on the command line is visible to other users in the process list; "
+                        "prefer HUBTOP_API_KEY or the config file")
+    if s.insecure:
+        warnings.append(f"warning: {ins_from} is set: the server's TLS certificate is not checked, so anyone on "
+                        "the way can pose as the server and read the credentials")
+    api = urlsplit(s.api_base)
+    if api.scheme == "http" and s.has_credentials() and not _is_loopback(api.hostname or ""):
+        warnings.append(f"warning: credentials go to {s.display_url} over plain http://, readable by anyone on "
+                        "the way; use https://")
+    return Loaded(s, tuple(warnings))

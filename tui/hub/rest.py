@@ -9,16 +9,35 @@ import asyncio
 import functools
 import json
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..config import Secret, Settings
-from .errors import HubError, describe, for_status
+from ..config import Secret, Settings, api_key_parts
+from ..protocol.records import Listings, read_records
+from .errors import ErrorKind, HubError, describe, for_status, redirected
 from .models import HostRecord, LoginResponse, VMRecord
 
 if TYPE_CHECKING:
     import httpx
+
+MiB = 1024 * 1024
+#: how much of an error answer (4xx, 5xx) is read for the server's sentence
+ERROR_BODY_MAX = 64 * 1024
+
+
+@dataclass(slots=True)
+class Answer:
+    """A whole HTTP answer: status, body, and where a redirect pointed."""
+
+    status: int
+    body: bytes | bytearray
+    location: str | None
+
+    @property
+    def text(self) -> str:
+        return bytes(self.body).decode("utf-8", "replace")
 
 
 @functools.cache
@@ -39,9 +58,13 @@ class Auth:
         return bool((s.user and s.password) or s.api_key)
 
     def secrets(self) -> tuple[str, ...]:
-        """Every secret in play, so an error message can be cleaned of them."""
+        """Every secret in play, so an error message can be cleaned of them (an API key also as the
+        ``KEY:SECRET`` it encodes, and its secret half: a server may quote what it decoded)."""
         s = self.settings
-        return tuple(x.reveal() for x in (self.token, s.token, s.api_key, s.password) if x)
+        out = [x.reveal() for x in (self.token, s.token, s.api_key, s.password) if x]
+        if s.api_key:
+            out.extend(api_key_parts(s.api_key.reveal()))
+        return tuple(out)
 
     def headers(self) -> dict[str, str]:
         if self.token:
@@ -87,15 +110,28 @@ class HubRest:
     # ------------------------------------------------------------------ plumbing
 
     async def _request(self, method: str, path: str, what: str, *, json_body: Any = None, auth: bool = True,
-                       retry_auth: bool = True) -> httpx.Response:
+                       retry_auth: bool = True) -> Answer:
+        """One request, whole: the answer and its body within ``timeout`` seconds (not per read: a server
+        that drips a byte at a time is cut off too), and a body of at most ``max_body`` bytes."""
         import httpx
 
         headers = self.auth.headers() if auth else {}
         client = self._http()
+        timeout = self.settings.timeout
+        answer = Answer(0, b"", None)
         try:
-            resp = await client.request(method, path, json=json_body, headers=headers)
+            async with asyncio.timeout(timeout):
+                async with client.stream(method, path, json=json_body, headers=headers) as resp:
+                    answer.status, answer.location = resp.status_code, resp.headers.get("location")
+                    # an error body is only read for its sentence: a little of it is enough
+                    await self._read(resp, what, answer, whole=resp.status_code < 300)
+        except TimeoutError:
+            if answer.status:
+                raise HubError(f"the {what} from {self.where} did not arrive in full within {timeout:g} s "
+                               f"(--timeout; {len(answer.body):,} bytes came)", ErrorKind.TIMEOUT) from None
+            raise HubError(f"{self.where} did not answer the {what} in {timeout:g} s", ErrorKind.TIMEOUT) from None
         except httpx.TimeoutException:
-            raise HubError(f"{self.where} did not answer the {what} in {self.settings.timeout:g} s", "timeout") from None
+            raise HubError(f"{self.where} did not answer the {what} in {timeout:g} s", ErrorKind.TIMEOUT) from None
         except httpx.HTTPError as exc:
             cause = exc.__cause__ or exc.__context__ or exc
             while cause.__cause__ is not None or cause.__context__ is not None:
@@ -104,23 +140,52 @@ class HubRest:
                     break
                 cause = nxt
             err = describe(cause, self.where)
-            if err.kind == "protocol":
-                err = HubError(f"{what} to {self.where} failed ({exc.__class__.__name__})", "unreachable")
+            if err.kind == ErrorKind.PROTOCOL:
+                err = HubError(f"{what} to {self.where} failed ({exc.__class__.__name__})", ErrorKind.UNREACHABLE)
             raise err from None
-        if resp.status_code == 401 and auth and retry_auth and self.auth.can_login:
+        status = answer.status
+        if status == 401 and auth and retry_auth and self.auth.can_login:
             await self.login()
             return await self._request(method, path, what, json_body=json_body, auth=auth, retry_auth=False)
-        if resp.status_code >= 400:
-            raise for_status(resp.status_code, self.where, resp.text, what, self.auth.secrets(),
+        if 300 <= status < 400:
+            raise redirected(self.where, what, status, self.settings.api_base + path, answer.location)
+        if status >= 400:
+            raise for_status(status, self.where, answer.text, what, self.auth.secrets(),
                              has_credentials=not auth or self.settings.has_credentials() or bool(self.auth.token)) from None
-        return resp
+        return answer
 
-    def _json(self, resp: httpx.Response, what: str) -> Any:
+    async def _read(self, resp: httpx.Response, what: str, answer: Answer, *, whole: bool) -> None:
+        """The body into ``answer.body``, stopped at ``max_body`` (an error), or quietly at ``ERROR_BODY_MAX``
+        when not ``whole``."""
+        cap = self.settings.max_body if whole else ERROR_BODY_MAX
+        length = resp.headers.get("content-length", "")
+        if whole and length.isdigit() and int(length) > cap:
+            raise self._too_big(what)
+        body = bytearray()
+        async for chunk in resp.aiter_bytes():  # decoded: the cap holds for a compressed body too
+            body += chunk
+            answer.body = body
+            if len(body) > cap:
+                if not whole:
+                    answer.body = bytes(body[:cap])
+                    return
+                raise self._too_big(what)
+        answer.body = bytes(body)
+
+    def _too_big(self, what: str) -> HubError:
+        cap = self.settings.max_body
+        size = f"{cap / MiB:g} MiB" if cap >= MiB else f"{cap:,} bytes"
+        return HubError(f"the {what} from {self.where} is larger than {size}; not read further (raise the cap with "
+                        "HUBTOP_MAX_BODY or max_body in the profile)", ErrorKind.PROTOCOL)
+
+    def _json(self, answer: Answer, what: str) -> Any:
         try:
-            return resp.json()
+            return json.loads(answer.body)
         except (ValueError, UnicodeDecodeError):
             raise HubError(f"the {what} from {self.where} is not JSON; is this a Parallels DevOps server?",
-                           "protocol") from None
+                           ErrorKind.PROTOCOL) from None
+        except RecursionError:
+            raise HubError(f"the {what} from {self.where} is nested too deeply to read", ErrorKind.PROTOCOL) from None
 
     # ------------------------------------------------------------------ calls
 
@@ -143,33 +208,33 @@ class HubRest:
         return self.auth.token
 
     async def hosts(self) -> list[HostRecord]:
-        resp = await self._request("GET", "/v1/orchestrator/hosts", "hosts list")
-        return self._validate(_adapter(HostRecord), self._json(resp, "hosts list"), "hosts list")
+        return (await self._listing(HostRecord, "/v1/orchestrator/hosts", "hosts list"))[0]
 
     async def machines(self) -> list[VMRecord]:
-        resp = await self._request("GET", "/v1/orchestrator/machines", "machines list")
-        return self._validate(_adapter(VMRecord), self._json(resp, "machines list"), "machines list")
+        return (await self._listing(VMRecord, "/v1/orchestrator/machines", "machines list"))[0]
 
     async def snapshot(self) -> tuple[list[HostRecord], list[VMRecord]]:
-        hosts, vms = await asyncio.gather(self.hosts(), self.machines())
-        return hosts, vms
+        listings = await self.listings()
+        return listings.hosts, listings.vms
 
-    def _validate(self, adapter: TypeAdapter, value: Any, what: str) -> list:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise HubError(f"the {what} from {self.where} is not a list", "protocol")
-        try:  # the whole list at once: fast for 20,000 records
-            return adapter.validate_python(value)
-        except ValidationError:
-            pass
-        out = []
-        for item in value:  # one bad record does not hide the others
-            try:
-                out.extend(adapter.validate_python([item]))
-            except ValidationError:
-                continue
-        return out
+    async def listings(self) -> Listings:
+        """Both listings at once, read a field at a time where they must be (see :func:`read_records`)."""
+        calls = [asyncio.ensure_future(self._listing(HostRecord, "/v1/orchestrator/hosts", "hosts list")),
+                 asyncio.ensure_future(self._listing(VMRecord, "/v1/orchestrator/machines", "machines list"))]
+        try:
+            (hosts, host_problems, unreadable), (vms, vm_problems, _) = await asyncio.gather(*calls)
+        finally:  # one failed: the other is not left running (and reading) behind it
+            for call in calls:
+                call.cancel()
+        return Listings(hosts, vms, host_problems + vm_problems, unreadable)
+
+    async def _listing(self, kind: type, path: str, what: str) -> tuple[list, list[tuple[str, str]], int]:
+        resp = await self._request("GET", path, what)
+        value = self._json(resp, what)
+        try:
+            return read_records(kind, value)
+        except TypeError:
+            raise HubError(f"the {what} from {self.where} is not a list", "protocol") from None
 
     async def unsubscribe(self, client_id: str, channels: list[str]) -> list[str]:
         """Unsubscribe ``client_id`` from ``channels``; returns the channels the server says it removed."""
