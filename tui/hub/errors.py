@@ -6,6 +6,7 @@ and is cut short: an error line goes to stderr and to the status bar as it is.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -91,10 +92,12 @@ def _sentences_of(value: Any) -> str:
             return "; ".join(said)
     message = value.get("message")
     if isinstance(message, str) and message.strip():
-        lines = [line for line in message.splitlines() if line.strip()]
-        if len(lines) > 1:  # a diagnostics dump without its diagnostics: its numbered error lines, if any
-            numbered = [m.group(1) for m in map(_NUMBERED.match, lines) if m]
-            return "; ".join(numbered[:5]) if numbered else lines[0]
+        lines = message.splitlines()
+        if len(lines) > 1:  # a diagnostics dump without its diagnostics: the numbered lines under "Errors:"
+            start = next((i + 1 for i, line in enumerate(lines) if line.strip() == "Errors:"), len(lines))
+            section = [line for line in itertools.takewhile(str.strip, lines[start:])][:5]
+            errors = [m.group(1) for m in map(_NUMBERED.match, section) if m]
+            return "; ".join(errors) if errors else next(line for line in lines if line.strip())
         return message
     stack = value.get("stack")
     if isinstance(stack, list) and stack and isinstance(stack[0], dict):
