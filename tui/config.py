@@ -100,18 +100,16 @@ def normalise_url(url: str, source: str = "the URL") -> tuple[str, str]:
     try:
         parts = urlsplit(text)
         port = parts.port  # raises on a bad port
-    except ValueError:
-        raise HubError(f"{source} is not a valid URL: {_url_without_secrets(text)!r} (a port is a number from 0 "
-                       "to 65535)", "config") from None
+    except ValueError as exc:
+        why = "a port is a number from 0 to 65535" if "port" in str(exc).lower() else "check its brackets"
+        raise HubError(f"{source} is not a valid URL: {_url_without_secrets(text)!r} ({why})", "config") from None
     if "@" in parts.netloc:
         raise HubError(f"{source} holds a user name or password (user:pass@); hubtop takes no credentials from "
                        "a URL: use --user with HUBTOP_PASSWORD, or HUBTOP_TOKEN / HUBTOP_API_KEY", "config")
     if any(key.lower() in _CREDENTIAL_QUERY for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
         raise HubError(f"{source} holds a token in its query (access_token=...); hubtop takes no credentials "
                        "from a URL: set HUBTOP_TOKEN instead", "config")
-    scheme = parts.scheme.lower()
-    if scheme in ("ws", "wss"):
-        scheme = "http" if scheme == "ws" else "https"
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme.lower(), parts.scheme.lower())
     if scheme not in ("http", "https") or not parts.hostname:
         raise HubError(f"{source} is not a valid hub URL: {_url_without_secrets(text)!r}; expected "
                        "http(s)://host[:port][/prefix]", "config")

@@ -239,12 +239,20 @@ async def test_a_ping_flood_from_a_server_that_never_reads_ends_the_connection()
     assert kib * 1024 <= connection.WRITE_BUFFER_MAX + 64 * 1024
 
 
-async def test_pongs_to_a_connection_that_broke_mid_burst_are_not_written(caplog):
+@pytest.mark.parametrize("tls", [False, True])
+async def test_pongs_to_a_connection_that_broke_mid_burst_are_not_written(caplog, tls):
     """One read brings 2,064 pings (256 KiB); the connection breaks while they are answered. asyncio logged
     "socket.send() raised exception." once per pong after the fifth (2,057 lines on stderr)."""
-    async with RawHub() as hub:
-        ws = await connect(f"ws://127.0.0.1:{hub.port}{SUBSCRIBE}", create_connection=FrameConnection,
-                           compression=None)
+    options, client_ssl = {}, None
+    if tls:
+        ca = trustme.CA()
+        options["ssl"] = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(options["ssl"])
+        client_ssl = ssl.create_default_context()
+        ca.configure_trust(client_ssl)
+    async with RawHub(**options) as hub:
+        ws = await connect(f"{'wss' if tls else 'ws'}://127.0.0.1:{hub.port}{SUBSCRIBE}", ssl=client_ssl,
+                           create_connection=FrameConnection, compression=None)
         await ws.inbox.get()  # the confirmation
         ws.transport.get_extra_info("socket").shutdown(socket.SHUT_WR)  # the next send fails (EPIPE)
         with caplog.at_level(logging.WARNING, logger="asyncio"):
