@@ -134,7 +134,7 @@ def test_gap_row_after_a_reconnect_snapshot():
                   at=local_ts(10, 15, 9)))
     gap = feed.last_gap
     assert gap is not None and list(feed.journal)[-1] is gap
-    assert gap.text == "disconnected 10:15:02-10:15:09, resynced: 2 changes"
+    assert gap.text == "disconnected 10:15:02-10:15:09 (connection lost without a close frame), resynced: 2 changes"
     assert gap.reason == "connection lost without a close frame"
     assert feed.cluster.vm(HOST_A, "v1").state == "stopped"
 

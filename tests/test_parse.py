@@ -322,7 +322,7 @@ def test_host_record_from_the_reference():
     assert rec.resources is not None and rec.resources.logical_cpu_count == 8
     # a list of the running macOS VMs' ids in the real OrchestratorHostResponse, not a count
     assert rec.resources.mac_vms_running == ["vm-mac-1"]
-    assert rec.detailed_resources["total"].memory_size == 17179869184
+    assert rec.detailed_resources.total.memory_size == 17179869184
 
 
 def test_host_record_with_nulls_and_minimal_fields():

@@ -37,6 +37,8 @@ class Feed(Consumer):
         self.status: Status | None = None
         self.snapshots = 0
         self.resyncs = 0
+        #: when the last burst of frames arrived (hubtop's clock), ``None`` before the first
+        self.last_frame_at: float | None = None
         self.notes: deque[Note] = deque(maxlen=50)
         self.last_gap: Gap | None = None
         # the rates come from the journal's counters as they stood when each second began:
@@ -64,6 +66,7 @@ class Feed(Consumer):
     def many(self, items: list[Item]) -> None:
         """Handle a burst (the frames of one read from the socket) under one lock: what :meth:`handle` does
         for each item, with the per-second mark checked once (the frames of one read arrive together)."""
+        self.last_frame_at = time.time()
         with self.lock:
             if int(self.clock()) != self._second:
                 self._mark()

@@ -26,7 +26,9 @@ from ..config import Settings
 from ..feed import Feed, FeedThread
 from ..hub.models import CHANNELS
 from ..journal import entry_record
+from ..protocol.text import clean
 from .commands import HubtopCommands
+from .safe import title as plain_title
 from .screens.channels import ChannelsScreen
 from .screens.details import DetailsScreen
 from .screens.event_detail import EventDetailScreen
@@ -107,10 +109,11 @@ class HubtopApp(App[None]):
         self.channels = self.query_one("#channels", ChannelList)
         self.status_bar = self.query_one("#status", StatusBar)
         self.filter_box = self.query_one("#filter", Input)
-        self.host_tree.border_title = "Hosts"
-        self.log_view.border_title = "Events"
-        self.details.border_title = "Details"
-        self.channels.border_title = "Channels"
+        self._title_cache: dict[str, str] = {}
+        self.host_tree.border_title = plain_title("Hosts")
+        self.log_view.border_title = plain_title("Events")
+        self.details.border_title = plain_title("Details")
+        self.channels.border_title = plain_title("Channels")
         self.host_tree.focus()
         self._apply_width(self.size.width)
         if self.start_feed:
@@ -183,16 +186,21 @@ class HubtopApp(App[None]):
             title = f"Hosts {tree.matches}/{total} matching “{tree.filter_text}”"
         else:
             title = f"Hosts ({total})"
-        if tree.border_title != title:  # a border repaint only when the words change
-            tree.border_title = title
+        self._set_title(tree, "border_title", title)
         title = "Events"
         if log.narrow is not None:
             title += f" — only {log.narrow[2]} (n: all)"
-        if log.border_title != title:
-            log.border_title = title
+        self._set_title(log, "border_title", title)
         subtitle = f"PAUSED +{log.new_count:,} new — End or p resumes" if not log.following else ""
-        if log.border_subtitle != subtitle:
-            log.border_subtitle = subtitle
+        self._set_title(log, "border_subtitle", subtitle)
+
+    def _set_title(self, widget, which: str, text: str) -> None:
+        """A border title that may hold untrusted text (the filter, a host's name), set as plain text, and only
+        when the words change (a border repaint otherwise)."""
+        key = f"{widget.id}.{which}"
+        if self._title_cache.get(key) != text:
+            self._title_cache[key] = text
+            setattr(widget, which, plain_title(text))
 
     def _status_info(self) -> StatusInfo:
         feed = self.feed
@@ -391,19 +399,28 @@ class HubtopApp(App[None]):
     def action_export(self) -> None:
         with self.feed.lock:
             entries = list(self.feed.journal.entries)
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = (self.export_dir / f"hubtop-export-{stamp}.jsonl").resolve()
-        self._write_export(path, entries)
+        self._write_export(entries)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _write_export(self, path: Path, entries: list) -> None:
-        from ..journal import write_entries
+    def _write_export(self, entries: list) -> None:
+        from ..model.journal import open_exclusive, write_entries
 
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        base = self.export_dir.expanduser()
+        path = (base / f"hubtop-export-{stamp}.jsonl").absolute()
         try:
-            with path.open("w", encoding="utf-8") as fh:
+            for n in range(1, 1000):  # two exports in one second: -2, -3, ... never the same file
+                try:
+                    fh = open_exclusive(path)
+                    break
+                except FileExistsError:
+                    path = (base / f"hubtop-export-{stamp}-{n + 1}.jsonl").absolute()
+            else:
+                raise FileExistsError(17, "too many exports this second")
+            with fh:
                 n = write_entries(fh, entries)
         except OSError as exc:
-            self.call_from_thread(self.notify, f"export failed: {exc.strerror or exc}", severity="error")
+            self.call_from_thread(self.notify, f"export to {path} failed: {exc.strerror or exc}", severity="error")
             return
         self.last_export = path
         self.call_from_thread(self.notify, f"exported {n:,} entries to {path}", title="Export", timeout=10)
@@ -422,3 +439,10 @@ class HubtopApp(App[None]):
 
     async def action_quit(self) -> None:
         self.exit(return_code=0)
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every notification as plain text: a message may quote the server (an error, a name), and Textual
+        would parse markup in it."""
+        super().notify(clean(message, 600), title=clean(title, 100), severity=severity, timeout=timeout,
+                       markup=False)

@@ -275,6 +275,16 @@ class EventRules:
         if not vm_id:
             return CHANGED_HOST
         vm = host.vms.get(vm_id)
+        made = 0
+        if vm is None and host.local and host.record is None and kind != "removed":
+            # the server's own VMs (pdfm) have no listing to fetch them from: their events are what there is
+            if self.vm_total >= self.max_vms:
+                self.refused += 1
+                return CHANGED_HOST
+            vm = host.vms[vm_id] = VM(id=vm_id, host_id=host.id, last_change=now)
+            self.vm_total += 1
+            self._reshape(host, now)
+            made = CHANGED_STRUCTURE
         if kind == "uptime" or kind == "snapshots":
             if vm is None:
                 return self._unknown_vm(host, vm_id, event)
@@ -288,7 +298,7 @@ class EventRules:
                 vm.snapshots = len(ev["snapshots"] or ())
                 vm.note(now, f"snapshots: {vm.snapshots}")
             self._dirty_vms.add((host.id, vm_id))
-            return CHANGED_HOST | CHANGED_VM
+            return CHANGED_HOST | CHANGED_VM | made
         key = order_key(event.timestamp)
         if kind == "removed":
             if vm is None:
@@ -300,7 +310,7 @@ class EventRules:
             self.vm_total -= 1
             self._reshape(host, now)
             return CHANGED_HOST | CHANGED_STRUCTURE
-        flags = CHANGED_HOST | CHANGED_VM
+        flags = CHANGED_HOST | CHANGED_VM | made
         if vm is None:
             if kind == "state" or new_vm is None:
                 return self._unknown_vm(host, vm_id, event)

@@ -58,7 +58,9 @@ class Gap:
             return f"frames may have been lost at {clock_text(self.started)} ({self.reason}); resyncing"
         if self.kind is GapKind.RESYNC:
             return f"resynced ({self.reason}): {self.changes} change{'s' if self.changes != 1 else ''}"
-        return f"disconnected {clock_text(self.started)}-{clock_text(self.ended)}, resynced: {self.changes} changes"
+        why = f" ({self.reason})" if self.reason else ""
+        return (f"disconnected {clock_text(self.started)}-{clock_text(self.ended)}{why}, resynced: "
+                f"{self.changes} change{'s' if self.changes != 1 else ''}")
 
 
 Entry = Event | Malformed | Gap | Note

@@ -42,6 +42,17 @@ class HostResources(Lenient):
     prl_home_free_size: float | None = None
 
 
+class DetailedResources(Lenient):
+    """The host's resources by kind (each a ``HostResourceItem``), and how many Apple VMs it has."""
+
+    total_apple_vms: float | None = None
+    total: HostResources | None = None
+    total_available: HostResources | None = None
+    total_in_use: HostResources | None = None
+    total_reserved: HostResources | None = None
+    system_reserved: HostResources | None = None
+
+
 class ReverseProxy(Lenient):
     enabled: bool | None = None
     host: str = ""
@@ -83,7 +94,7 @@ class HostRecord(Lenient):
     tags: list[str] = Field(default_factory=list)
     state: str = ""
     resources: HostResources | None = None
-    detailed_resources: dict[str, HostResources] = Field(default_factory=dict)
+    detailed_resources: DetailedResources | None = None
     reverse_proxy: ReverseProxy | None = None
     reverse_proxy_hosts: list[Any] = Field(default_factory=list)
     cache_config: dict[str, Any] = Field(default_factory=dict)
@@ -97,7 +108,7 @@ class HostRecord(Lenient):
     def _null_list(cls, v: Any) -> Any:  # a Go nil slice
         return [] if v is None else v
 
-    @field_validator("detailed_resources", "cache_config", mode="before")
+    @field_validator("cache_config", mode="before")
     @classmethod
     def _null_map(cls, v: Any) -> Any:  # a Go nil map
         return {} if v is None else v

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rich.json import JSON
+from rich.highlighter import JSONHighlighter
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from ...protocol.text import json_safe
+from ..safe import plain
+
+#: the most characters of one entry's JSON shown (a 16 MiB frame is not laid out whole)
+_MOST = 512 * 1024
 
 
 class EventDetailScreen(ModalScreen[None]):
@@ -24,8 +30,11 @@ class EventDetailScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="event-body"):
-            yield Static(Text(self.title_text, style="bold"), id="event-title")
-            yield Static(JSON(json.dumps(self.record, ensure_ascii=False), indent=2))
+            yield Static(plain(self.title_text, "bold"), id="event-title")
+            # the JSON as text (escapes kept: a control or format character shows as \u...), highlighted
+            # here rather than re-read by rich.json, which would write the characters out raw again
+            text = Text(json_safe(json.dumps(self.record, ensure_ascii=False, indent=2)[:_MOST]))
+            yield Static(JSONHighlighter()(text))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

@@ -18,6 +18,7 @@ from ...cluster import Cluster
 from ...describe import summary
 from ...hub.parse import Event, Malformed, Note
 from ...journal import Entry, Gap, Journal
+from ...protocol.text import clean
 from .virtual_list import VirtualList
 
 SHORT_CHANNEL = {
@@ -39,6 +40,8 @@ def entry_host_vm(entry: Entry) -> tuple[str | None, str | None]:
 
 
 def _fit(text: str, width: int) -> str:
+    """``text`` made safe, then cut or padded to ``width``."""
+    text = clean(text, max(width, 0) + 1)
     if width <= 0:
         return ""
     if len(text) > width:
@@ -248,12 +251,13 @@ class EventLog(VirtualList):
                 segs.append(Segment(_fit(vm_label, vm_w) + " ", st("event-log--host")))
             segs.append(Segment(_fit(text, sum_w), st("event-log--summary")))
         elif cls is Malformed:
-            segs.append(Segment(f"⚠ malformed frame ({entry.reason}): {entry.excerpt}"[:rest], st("event-log--malformed")))
+            segs.append(Segment(clean(f"⚠ malformed frame ({entry.reason}): {entry.excerpt}", rest)[:rest],
+                                st("event-log--malformed")))
         elif cls is Gap:
-            segs.append(Segment(f"⟂ {entry.text}"[:rest], st("event-log--gap")))
+            segs.append(Segment(clean(f"⟂ {entry.text}", rest)[:rest], st("event-log--gap")))
         elif cls is Note:
             symbol = "✖" if entry.level == "error" else "⚠" if entry.level == "warning" else "ℹ"
-            segs.append(Segment(f"{symbol} {entry.text}"[:rest], st("event-log--note")))
+            segs.append(Segment(clean(f"{symbol} {entry.text}", rest)[:rest], st("event-log--note")))
         return segs
 
     def _labels(self, event: Event) -> tuple[str, str]:

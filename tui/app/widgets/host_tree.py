@@ -21,6 +21,7 @@ from textual.message import Message
 from ... import clock
 from ...cluster import LINK_CONNECTED, UNKNOWN, VM, Changes, Cluster, Host
 from ...describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE
+from ...protocol.text import clean
 from ...render import ago
 from .virtual_list import VirtualList
 
@@ -46,12 +47,13 @@ class HostView:
 
 
 def host_view(host: Host) -> HostView:
+    """What a host row shows, made safe once (the row is drawn from it many times)."""
     counts = host.vm_counts()
     return HostView(
-        label=host.label,
-        description=host.description if host.hostname else "",
-        health=host.health,
-        link=host.link,
+        label=clean(host.label, 200),
+        description=clean(host.description, 200) if host.hostname else "",
+        health=clean(host.health, 40),
+        link=clean(host.link, 40),
         counts=_by_symbol(counts),
         last_heard=host.last_heard,
         placeholder=host.placeholder,
@@ -326,7 +328,7 @@ class HostTree(VirtualList):
         if kind == "h":
             view = self.hosts.get(hid)
             if view is None:
-                return [Segment(hid)]
+                return [Segment(clean(hid, 80))]
             arrow = "▸ " if hid in self.collapsed and not self.filter_text else "▾ "
             label_style = st("host-tree--placeholder") if view.placeholder else st("host-tree--host")
             if now - view.changed_at < HIGHLIGHT_S and view.changed_at > self._born:
@@ -353,19 +355,21 @@ class HostTree(VirtualList):
         last = index + 1 >= len(rows) or rows[index + 1][0] != "v"
         guide = "  └─ " if last else "  ├─ "
         if vm is None:
-            return [Segment(guide, st("host-tree--guide")), Segment(vid)]
+            return [Segment(guide, st("host-tree--guide")), Segment(clean(vid, 80))]
         state, changed = vm.state, vm.last_change or 0.0  # plain attribute reads: safe beside the feed thread
-        label_style = st("host-tree--placeholder") if vm.placeholder else st("host-tree--vm")
+        label_style = st("host-tree--vm")
         if now - changed < HIGHLIGHT_S and changed > self._born:
             label_style = label_style + st("host-tree--changed")
         tone = VM_TONE.get(state, "warn")
         segs = [
             Segment(guide, st("host-tree--guide")),
-            Segment(vm.label, label_style),
-            Segment(f"  {VM_SYMBOL.get(state, '?')} {state or UNKNOWN}", st(f"host-tree--{tone}")),
+            Segment(clean(vm.label, 200), label_style),
+            Segment(f"  {VM_SYMBOL.get(state, '?')} {clean(state or UNKNOWN, 40)}", st(f"host-tree--{tone}")),
         ]
+        if vm.unsure:  # events are missing between what hubtop holds and the server: a resync settles it
+            segs.append(Segment("  ≟ unsure", st("host-tree--link")))
         if vm.os:
-            segs.append(Segment(f"  {vm.os}", st("host-tree--dim")))
+            segs.append(Segment(f"  {clean(vm.os, 60)}", st("host-tree--dim")))
         return segs
 
     # ------------------------------------------------------------------ actions

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widget import Widget
 
+from ...protocol.text import clean
+
 STATE_SYMBOL = {
     "connected": "⇄",
     "connecting": "…",
@@ -67,11 +69,11 @@ class StatusBar(Widget):
     def render_info(info: StatusInfo) -> Text:
         text = Text(no_wrap=False, overflow="fold")
         symbol = STATE_SYMBOL.get(info.state, "?")
-        text.append(f" {symbol} {info.text} ", style="bold")
+        text.append(f" {symbol} {clean(info.text, 200)} ", style="bold")
         text.append("│ ", style="dim")
-        text.append(info.server)
+        text.append(clean(info.server, 200))
         if info.client_id:
-            text.append(f"  client {info.client_id[:8]}", style="dim")
+            text.append(f"  client {clean(info.client_id[:8])}", style="dim")
         text.append(" │ ", style="dim")
         text.append(f"events {info.events:,}", style="bold")
         text.append(f"  {info.rate:,.0f} ev/s")
@@ -81,9 +83,9 @@ class StatusBar(Widget):
             text.append(" PAUSED ", style="reverse bold")
             text.append(f" +{info.new_count:,} new", style="bold")
         if info.missing:
-            text.append(f"  ⚠ not confirmed: {', '.join(info.missing)}", style="bold")
+            text.append(f"  ⚠ not confirmed: {clean(', '.join(info.missing), 200)}", style="bold")
         if info.reason:
-            text.append(f"  ({info.reason})", style="dim")
+            text.append(f"  ({clean(info.reason, 300)})", style="dim")
         if info.overloaded:
             text.append("  ⚠ near the server's queue limit: it may be dropping events; mute noisy channels (c)",
                         style="bold")
