@@ -146,9 +146,10 @@ class PtyRun:
             raise RuntimeError(f"{self.cmd[0]} exited during the measurement (code {self.proc.returncode})")
         return Window(t1 - t0, b1 - b0, w1 - w0, c1 - c0), data
 
-    def wait_calm(self, most: float, least_s: float, timeout: float, window: float = 0.5) -> float:
+    def wait_calm(self, most: float, least_s: float, timeout: float, window: float = 0.5) -> bool:
         """Wait at least ``least_s``, then until the program used less than ``most`` of a core over ``window``
-        seconds (a start-up or a snapshot is CPU-bound); returns the seconds waited. Raises when it exited."""
+        seconds (a start-up or a snapshot is CPU-bound); False when it never did within ``timeout``. Raises when
+        the program exited."""
         t0 = time.perf_counter()
         time.sleep(least_s)
         while time.perf_counter() - t0 < timeout:
@@ -158,8 +159,8 @@ class PtyRun:
                 raise RuntimeError(f"{self.cmd[0]} exited during its start-up (code {self.proc.returncode}); "
                                    f"its last output: {self.tail_text()!r}")
             if (self.cpu() - c0) / window < most:
-                break
-        return time.perf_counter() - t0
+                return True
+        return False
 
     def tail_text(self, n: int = 400) -> str:
         """The printable end of what the program wrote (escape sequences removed), to explain a failed start."""

@@ -121,6 +121,8 @@ class Measured:
     exit_code: int | None = None
     reconnects: int = 0
     titled: bool = True  # the tree's title showed the snapshot's hosts before the window
+    calm: bool = True  # its CPU fell below 80% of a core after the snapshot (else the window opened after 60 s)
+    error: str = ""  # the app failed: why (no figures)
 
 
 def run_tool(cmd: list[str], size: tuple[int, int], env: dict, seconds: float, warm: float) -> Measured:
@@ -147,7 +149,7 @@ def run_app(sim: SimProcess, size: tuple[int, int], env: dict, seconds: float, w
             raise RuntimeError(f"the app did not connect in 60 s: {run.tail_text()!r}")
         wait_until(lambda: run.seen_at is not None or not run.alive(), 120, 0.05)
         titled = run.seen_at is not None
-        run.wait_calm(0.8, 0.5, 120)
+        calm = run.wait_calm(0.8, 0.5, 60)
         ready = time.perf_counter() - t0
         if extra_rate:
             sim.set_rate(extra_rate)
@@ -160,7 +162,7 @@ def run_app(sim: SimProcess, size: tuple[int, int], env: dict, seconds: float, w
         time.sleep(0.3)  # the last flush of the load reaches the app before it quits
         run.quit(b"q")
     return Measured(window, data, ready, (sent1 - sent0) / window.seconds, (simcpu1 - simcpu0) / window.seconds,
-                    run.quit_s, run.left_behind, run.exit_code, reconnects, titled)
+                    run.quit_s, run.left_behind, run.exit_code, reconnects, titled, calm)
 
 
 def phase_sim(spec: Spec, world_rate: float) -> tuple[SimProcess, float]:
@@ -209,7 +211,8 @@ def run(args) -> Result:
         for size in SIZES:
             for name, cmd in tools.items():
                 print(f"   {name} at {size[0]}x{size[1]} ...", flush=True)
-                base[name, size] = run_tool(cmd, size, env, seconds, tool_warm)
+                base[name, size] = m = run_tool(cmd, size, env, seconds, tool_warm)
+                print(f"      {kbs(m)}, CPU {cpu(m)}", flush=True)
         for spec in PHASES:
             world = world_rate(spec.hosts, spec.vms, SEED) if spec.total_rate else 0.0
             sim, extra = phase_sim(spec, world)
@@ -218,8 +221,14 @@ def run(args) -> Result:
                 env = subject_env(config_dir, sim.token)
                 for size in SIZES:
                     print(f"   app ({spec.key}) at {size[0]}x{size[1]} ...", flush=True)
-                    apps[spec.key, size] = run_app(sim, size, env, seconds, load_warm if extra else warm, extra,
-                                                   capture=spec.key in "ab" or bool(capture_dir))
+                    try:
+                        m = run_app(sim, size, env, seconds, load_warm if extra else warm, extra,
+                                    capture=spec.key in "ab" or bool(capture_dir))
+                        print(f"      {kbs(m)}, CPU {cpu(m)} (ready in {m.ready_s:.1f} s)", flush=True)
+                    except Exception as exc:  # one failed phase is reported; the others still run
+                        m = Measured(Window(1.0, 0, 0, 0.0), error=" ".join(str(exc).split())[-400:])
+                        print(f"      FAILED: {m.error}", flush=True)
+                    apps[spec.key, size] = m
             finally:
                 sim.stop()
     finally:
@@ -246,6 +255,9 @@ def report(result: Result, base: dict, apps: dict, rates: dict, missing: list[st
         ctx_c = "; ".join(f"{name} {cpu(m)}" for name, m in mine)
         for spec in PHASES:
             m = apps[spec.key, size]
+            if m.error:
+                result.add(f"{label} ({spec.key}) {spec.label}", f"FAILED: {m.error}", "", "the app runs", False)
+                continue
             load = ""
             if spec.total_rate:
                 world, extra = rates[spec.key]
@@ -264,15 +276,16 @@ def report(result: Result, base: dict, apps: dict, rates: dict, missing: list[st
     for (key, size), m in apps.items():
         if m.capture:
             stream_notes(result, key, size, m, seconds, capture_dir)
-    ready = ", ".join(f"({k}) {s[0]}x{s[1]} {m.ready_s:.1f} s" for (k, s), m in apps.items())
+    ready = ", ".join(f"({k}) {s[0]}x{s[1]} {m.ready_s:.1f} s" + ("" if m.calm else " (never calm)")
+                      for (k, s), m in apps.items() if not m.error)
     result.note(f"app start-up to calm (connected, snapshot drawn; not measured): {ready}")
     every = list(apps.items()) + list(base.items())
     left = [f"{k} {s[0]}x{s[1]}: {m.left_behind}" for (k, s), m in every if m.left_behind]
-    slow = [f"{k} {s[0]}x{s[1]}" for (k, s), m in every if m.quit_s is None]
+    slow = [f"{k} {s[0]}x{s[1]}" for (k, s), m in every if m.quit_s is None and not m.error]
     result.note("after q: " + (f"PROBLEM: processes left behind ({', '.join(left)})" if left else
                                "every program exited, nothing left behind")
                 + (f"; did not exit on q within 5 s (ended by signal): {', '.join(slow)}" if slow else ""))
-    untitled = [f"({k}) {s[0]}x{s[1]}" for (k, s), m in apps.items() if not m.titled]
+    untitled = [f"({k}) {s[0]}x{s[1]}" for (k, s), m in apps.items() if not m.titled and not m.error]
     if untitled:
         result.note(f"the tree's title never showed the hosts ({TREE_TITLE!r}) in {', '.join(untitled)}: the window "
                     "opened once the app's CPU calmed (has the title changed? see TREE_TITLE in bench/ssh.py)")
