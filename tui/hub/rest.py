@@ -170,7 +170,7 @@ class HubRest:
                     answer.body = bytes(body[:cap])
                     return
                 raise self._too_big(what)
-        answer.body = bytes(body)
+        answer.body = body  # json.loads takes it as it is: no copy of a 200 MB listing
 
     def _too_big(self, what: str) -> HubError:
         cap = self.settings.max_body
