@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hostile_http import HostileHub, answer, redirect_to
 from servers import (
     Collector,
-    HostileHub,
     ServerThread,
-    answer,
     fast_settings,
-    redirect_to,
     running,
     standard_world,
     wait_until,

@@ -12,17 +12,14 @@ import time
 
 import pytest
 import trustme
+from hostile_http import HostileHub, dripping, endless_list, redirect_to
 from servers import (
     HOST_A,
     Collector,
-    HostileHub,
     HubServer,
     RawHub,
     ServerThread,
-    dripping,
-    endless_list,
     fast_settings,
-    redirect_to,
     running,
     standard_world,
     wait_until,
