@@ -178,12 +178,15 @@ def test_a_key_that_is_neither_is_refused_without_repeating_it(key):
     assert key not in text and "S3CR3T" not in text
 
 
-def test_a_plain_key_reaches_the_server_encoded(capsys, monkeypatch):
+@pytest.mark.parametrize("where", ["header", "login"])
+def test_a_plain_key_reaches_the_server_encoded(capsys, monkeypatch, where):
     monkeypatch.setenv("HUBTOP_API_KEY", "key-id:key-S3CR3T-secret")
-    with ServerThread(HubServer(token=None, header_api_keys=(ENCODED,))) as hub:
+    keys = {"header_api_keys": (ENCODED,)} if where == "header" else {"login_api_keys": (ENCODED,)}
+    with ServerThread(HubServer(token=None, **keys)) as hub:
         standard_world(hub)
         code, out, err = run(capsys, "status", "--url", hub.url)
         assert hub.attempts[0].headers["X-Api-Key"] == ENCODED
+        assert hub.logins == ([] if where == "header" else [{"api_key": ENCODED}])
     assert code == 2 and err == []
 
 
