@@ -251,7 +251,7 @@ def test_stats_keep_only_what_can_be_drawn(cluster):
     a = cluster.hosts[HOST_A]
     assert not a.cpu_history and not a.mem_history  # the sparklines take only what a float can hold
     assert drawable_stats(a.stats) == {"goroutines": 7}  # what the details pane draws
-    assert summary(item) == "7 goroutines"  # the log's line for it draws only what can be drawn
+    assert summary(item) == "service 7 goroutines"  # the log's line for it draws only what can be drawn
     a.cpu_history.append(1.0)  # so that the pane draws its cpu and mem lines too
     console = Console(width=100, record=True, file=io.StringIO())
     console.print(host_renderable(a, 10.0))

@@ -460,9 +460,10 @@ async def test_503_while_down_is_explained_and_retried():
 async def test_401_on_a_live_connection(credentials):
     """The token expires: the server starts refusing it and drops the connection. With a user and password or
     an API key, hubtop logs in again and carries on; with only the token it stops, saying why."""
-    async with served(password="pw-live-401", api_key="key-live-401") as sim:
+    # the key as settings hold it: base64 of KEY:SECRET, as the server wants it
+    async with served(password="pw-live-401", api_key="key-live:401-secret") as sim:
         extra = {"password": {"user": sim.user, "password": Secret("pw-live-401")},
-                 "api_key": {"api_key": Secret("key-live-401")}, "token only": {}}[credentials]
+                 "api_key": {"api_key": Secret("a2V5LWxpdmU6NDAxLXNlY3JldA==")}, "token only": {}}[credentials]
         async with feeding(settings_for(sim, **SMALL_BACKOFF, **extra)) as (client, feed, collector):
             await wait_until(lambda: up(feed), what="connected")
             old = sim.token

@@ -237,7 +237,9 @@ def test_ten_thousand_hostile_frames_through_parse_and_feed():
         c = journal.counters()
         assert c["received"] == len(batch)
         assert c["received"] == c["applied"] + c["malformed"] + c["duplicates"] + c["late"]
-        assert len(journal) == len(batch) and [e.seq for e in journal] == list(range(1, len(batch) + 1))
+        # every frame journaled once, in order (and a note for each new field that could not be read)
+        frames = [e for e in journal if isinstance(e, Event | Malformed)]
+        assert len(frames) == len(batch) and [e.seq for e in journal] == list(range(1, len(journal) + 1))
         # every valid frame applied, in the model and in the journal, never taken for a duplicate
         host = feed.cluster.hosts[VALID_HOST] if valid else None
         for _, vm_id in valid:
@@ -246,7 +248,7 @@ def test_ten_thousand_hostile_frames_through_parse_and_feed():
         assert {event_id for event_id, _ in valid} <= applied
         # the export holds every entry and reads back as JSON, whatever the frames carried
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # strict, like a real export file
-        assert write_entries(out, list(journal)) == len(batch)
+        assert write_entries(out, list(journal)) == len(journal)
         out.flush()
         lines = out.buffer.getvalue().decode("utf-8").split("\n")[:-1]
         assert [json.loads(line)["seq"] for line in lines] == [e.seq for e in journal]

@@ -370,16 +370,30 @@ def test_unknown_message_on_a_known_channel_is_generic(channel):
     assert ev.generic and ev.body == {"host_id": HOST_A, "to": "mars"}
 
 
-@pytest.mark.parametrize(("channel", "message", "body"), [
-    ("stats", "DISK_SPACE_CHANGED", {"free": 1}),
-    ("system_logs", "LOG", {"line": "x"}),
-    ("job_manager", "JOB_CREATED", {"id": "j1", "steps": [], "progress": 0}),
-    ("reverse_proxy", "REVERSE_PROXY_STATE_CHANGED", {"enabled": True, "state": "running"}),
-    ("catalog_cache", "CACHE_ITEM_ADDED", {"id": "c"}),
-    ("auth", "USER_ADDED", {"user": "u"}),
-    ("system", "SOMETHING", ["a", "list"]),
+@pytest.mark.parametrize(("channel", "message", "body", "expect"), [
+    ("stats", "DISK_SPACE_CHANGED", {"cache_folder_size": 10, "free": 1}, {"cache_folder_size": 10.0}),
+    ("system_logs", "System Log", {"level": "warn", "message": "x"}, {"level": "warn", "message": "x"}),
+    ("job_manager", "JOB_CREATED", {"id": "j1", "steps": [], "progress": 0, "state": "init"},
+     {"id": "j1", "progress": 0.0, "state": "init"}),
+    ("job_manager", "JOB_UPDATED", {"host_id": "h", "event": {"id": "j2", "state": "failed"}}, {"host_id": "h"}),
+    ("reverse_proxy", "REVERSE_PROXY_STATE_CHANGED", {"enabled": True, "state": "running"},
+     {"enabled": True, "state": "running"}),
+    ("catalog_cache", "CACHE_ITEM_ADDED", {"catalog_id": "macos-sequoia", "version": "v4"},
+     {"catalog_id": "macos-sequoia", "version": "v4"}),
+    ("auth", "USER_ADDED", {"user_id": "u"}, {"user_id": "u"}),
 ])
-def test_other_channels_keep_their_raw_body(channel, message, body):
+def test_other_channels_are_read_by_the_references_shapes(channel, message, body, expect):
+    ev = event(wire(channel, message, body))
+    assert ev.event_type == channel and not ev.generic and not ev.problems
+    assert {k: ev.body[k] for k in expect} == expect
+
+
+@pytest.mark.parametrize(("channel", "message", "body"), [
+    ("system_logs", "LOG", {"line": "x"}),
+    ("system", "SOMETHING", ["a", "list"]),
+    ("stats", "System Stats", {"cpu_percent": 1}),
+])
+def test_other_messages_keep_their_raw_body(channel, message, body):
     ev = event(wire(channel, message, body))
     assert ev.event_type == channel and ev.body == body
 
@@ -414,9 +428,6 @@ HOSTILE = [
     ('{"event_type": "orchestrator", "message": "HOST_HEALTH_UPDATE", "body": {"state": "healthy"}}', "host_id"),
     ('{"event_type": "orchestrator", "message": "HOST_HEALTH_UPDATE", "body": {"host_id": ["h"]}}', "host_id"),
     ('{"event_type": "orchestrator", "message": "HOST_VM_STATE_CHANGED", "body": {"host_id": "h"}}', "event"),
-    ('{"event_type": "orchestrator", "message": "HOST_VM_ADDED", "body": {"host_id": "h", "event": '
-     '{"vm_id": "v", "new_vm": {"Name": {"first": "x"}}}}}', "new_vm"),
-    ('{"event_type": "orchestrator", "message": "HOST_STATS_UPDATE", "body": {"host_id": "h", "stats": [1]}}', "stats"),
     ('{"event_type": "global", "message": "WebSocket connection established", "body": {"subscriptions": []}}',
      "client_id"),
     ('{"event_type": "system", "message": "client-id", "body": {}}', "client-id"),
@@ -435,6 +446,17 @@ def test_hostile_frames_are_malformed(text, reason):
     assert reason.lower() in item.reason.lower()
     assert item.size == len(text)
     assert item.excerpt.startswith(text[:20].replace("\n", "\\n"))
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('{"event_type": "orchestrator", "message": "HOST_VM_ADDED", "body": {"host_id": "h", "event": '
+     '{"vm_id": "v", "new_vm": {"Name": {"first": "x"}, "State": "running"}}}}', "event.new_vm.Name"),
+    ('{"event_type": "orchestrator", "message": "HOST_STATS_UPDATE", "body": {"host_id": "h", "stats": [1]}}', "stats"),
+    ('{"event_type": "orchestrator", "message": "HOST_HEALTH_UPDATE", "body": {"host_id": "h", "state": {}}}', "state"),
+])
+def test_a_bad_field_of_a_known_body_costs_that_field_only(text, problem):
+    item = parse_frame(text)
+    assert isinstance(item, Event) and item.problems == (problem,) and item.host_id == "h"
 
 
 def test_binary_frames_are_malformed():

@@ -20,7 +20,10 @@ EXIT_UNKNOWN = 3
 
 
 def _err(message: str) -> None:
-    print(f"hubtop: {message}", file=sys.stderr, flush=True)
+    """One line on stderr; whatever the server put in it is shown, not obeyed."""
+    from .protocol.text import clean
+
+    print(f"hubtop: {clean(message, 2000)}", file=sys.stderr, flush=True)
 
 
 def _quiet_stdout() -> None:
@@ -33,8 +36,9 @@ def _quiet_stdout() -> None:
 
 
 def _one_line(raw: str) -> str:
-    """A frame with a line break in it, as one JSON line (rare: the model and renderer stay unimported)."""
-    from .render import json_line
+    """A frame as one safe JSON line: line breaks between its tokens dropped, control and format characters
+    escaped (the same JSON value)."""
+    from .protocol.text import json_line
 
     return json_line(raw)
 
@@ -44,10 +48,12 @@ def _one_line(raw: str) -> str:
 
 async def collect_status(settings: Settings, wait: float = 0.0):
     """Connect, take the snapshot and the confirmation, follow the stream ``wait`` seconds.
-    Returns ``(feed, client_id, subscriptions)``; raises HubError when the first connect fails."""
+    Returns ``(feed, client_id, subscriptions, client, lost)``, ``lost`` the last :class:`Status` when the
+    connection was down as the wait ended; raises HubError when the first connect fails."""
     from .cluster import Cluster
     from .feed import Feed
     from .hub.client import HubClient
+    from .protocol.items import ConnState
 
     feed = Feed(Cluster(settings.server_hostname), settings.journal_size)
     client = HubClient(settings, feed, fail_fast=True)
@@ -64,7 +70,9 @@ async def collect_status(settings: Settings, wait: float = 0.0):
             if task.done():
                 task.result()
             client_id, subs = client.client_id or client_id, client.subscriptions or subs
-        return feed, client_id, subs, client
+        # how the wait ended, before closing changes it: a feed lost and not regained is never OK
+        lost = None if client.state == ConnState.CONNECTED else feed.status
+        return feed, client_id, subs, client, lost
     finally:
         connected.cancel()
         await client.aclose()
@@ -73,45 +81,76 @@ async def collect_status(settings: Settings, wait: float = 0.0):
             await task
 
 
+def _lost(feed, status, settings: Settings) -> list:
+    """The reason a ``--wait`` did not see the live stream to its end: the connection was lost and not
+    regained. Never OK: the verdict is UNKNOWN unless something worse is known."""
+    from .model.verdict import Level, Reason
+
+    if status is None:
+        return []
+    heard = feed.last_frame_at
+    when = datetime.fromtimestamp(status.at).strftime("%H:%M:%S")
+    last = f"the hub was last heard at {datetime.fromtimestamp(heard).strftime('%H:%M:%S')}" if heard else \
+        "nothing was heard from the hub"
+    why = f" ({status.reason})" if status.reason else ""
+    return [Reason(Level.UNKNOWN, f"the connection to {settings.display_url} was lost at {when}{why} and not "
+                                  f"regained during --wait; {last}")]
+
+
 def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> int:
     from . import render
+    from .model.verdict import verdict
+    from .protocol.items import ConnState
+    from .protocol.text import clean
 
     try:
-        feed, client_id, subs, client = asyncio.run(collect_status(settings, wait))
+        feed, client_id, subs, client, down = asyncio.run(collect_status(settings, wait))
     except HubError as err:
         _err(str(err))
         return EXIT_UNKNOWN
     last = feed.status
-    if last is not None and last.state == "auth_failed":
+    if last is not None and last.state == ConnState.AUTH_FAILED:
         _err(last.text)
         return EXIT_UNKNOWN
-    code = render.exit_code(feed.cluster)
+    lost = _lost(feed, down, settings) if wait > 0 else []
+    for reason in lost:
+        _err(reason.what)
+    result = verdict(feed.cluster, lost)
     if as_json:
         doc = render.status_json(feed.cluster, feed.journal, url=settings.display_url, client_id=client_id,
-                                 subscriptions=subs)
-        text = json.dumps(doc, indent=2)
+                                 subscriptions=subs, result=result)
+        text = json.dumps(doc, indent=2, ensure_ascii=True)
     else:
         c = feed.journal.counters()
+        channels = clean(", ".join(subs), 400) or "?"
+        if client.unconfirmed:
+            channels += " (asked for; the server's confirmation did not arrive)"
+        counters = f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}"
+        if c["late"] or c["suspected_losses"]:
+            counters += f"  late {c['late']}  suspected losses {c['suspected_losses']}"
         text = "\n".join([
-            render.summary_line(feed.cluster, code),
-            f"server {settings.display_url}  client {client_id or '?'}  channels {', '.join(subs) or '?'}",
+            render.summary_line(feed.cluster, result),
+            *render.reason_lines(result),
+            f"server {settings.display_url}  client {clean(client_id or '?', 80)}  channels {channels}",
             "",
             render.status_table(feed.cluster),
             "",
-            f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}",
+            counters,
         ])
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
     except BrokenPipeError:  # `hubtop status | head -1`: the reader has what it wanted; the verdict stands
         _quiet_stdout()
-    return code
+    return result.code
 
 
 # ---------------------------------------------------------------------------- tail
 
+from .protocol.items import Consumer as _Consumer  # noqa: E402 - light (no model, no renderer)
 
-class _TailSink:
+
+class _TailSink(_Consumer):
     """Writes every event as one JSON line; notes go to stderr. The lines of a burst are written at once,
     with one flush, after the burst: one write for some 150 frames, whatever stdout's buffering is
     (PYTHONUNBUFFERED would make each line a system call). Known hub events come as their frame's text
@@ -120,10 +159,13 @@ class _TailSink:
     takes_text = True
 
     def __init__(self, client, count: int | None, out, loop: asyncio.AbstractEventLoop) -> None:
-        from .hub.client import Status
         from .hub.parse import Event, Malformed, Note
+        from .protocol.items import Loss, Status
+        from .protocol.text import json_line
 
         self._Event, self._Malformed, self._Note, self._Status = Event, Malformed, Note, Status
+        self._Loss = Loss
+        self._json_line = json_line
         self.client = client
         self.count = count
         self.out = out
@@ -134,6 +176,9 @@ class _TailSink:
         self._lines: list[str] = []
         self.last_error: str | None = None
 
+    def deliver(self, items) -> None:
+        self.many(items)
+
     def many(self, items: list) -> None:
         """A burst (the frames of one read): the frames' texts straight into the lines while ``--count`` is
         not near; everything else (and the event that reaches the count) one by one."""
@@ -142,10 +187,11 @@ class _TailSink:
         lines = self._lines
         if not lines:
             self.loop.call_soon(self._flush)
+        json_line = self._json_line
         last = None if self.count is None else self.count - 1  # the count-th event stops the client
         for item in items:
             if item.__class__ is str and (last is None or self.written < last):
-                lines.append(item if "\n" not in item and "\r" not in item else _one_line(item))
+                lines.append(json_line(item))
                 self.written += 1
             else:
                 self(item)
@@ -160,8 +206,7 @@ class _TailSink:
             lines = self._lines
             if not lines:
                 self.loop.call_soon(self._flush)
-            raw = item if cls is str else item.raw
-            lines.append(raw if "\n" not in raw and "\r" not in raw else _one_line(raw))
+            lines.append(_one_line(item if cls is str else item.raw))
             self.written += 1
             if self.count is not None and self.written >= self.count:
                 self._flush()
@@ -172,6 +217,9 @@ class _TailSink:
             _err(f"malformed frame ({item.reason}): {item.excerpt[:200]}")
         elif cls is self._Note:
             _err(item.text)
+        elif cls is self._Loss:
+            _err(f"frames may have been lost: a full {item.frames:,}-frame flush arrived (the server drops the "
+                 "oldest frames of a full queue)")
         elif cls is self._Status:
             if item.state == "reconnecting":
                 if self.down_since is None:
@@ -211,7 +259,7 @@ async def _tail(settings: Settings, count: int | None) -> int:
 
     client = HubClient(settings, None, fail_fast=True, snapshot=False)
     sink = _TailSink(client, count, sys.stdout, asyncio.get_running_loop())
-    client.sink = sink
+    client.consumer = sink
     # what exists now (modules, classes: most of the process) is never garbage: keep the collector off it
     gcpolicy.settle()
     try:
@@ -251,6 +299,7 @@ def simulate(args: argparse.Namespace) -> int:
         # otherwise sit in the buffer while the simulator runs, and nobody would learn its URL and token
         asyncio.run(serve(host=args.host, port=args.port, token=args.token, hosts=args.hosts, vms=args.vms,
                           rate=args.rate, seed=args.seed, one_connection_per_ip=args.one_connection_per_ip,
+                          api_key=args.sim_api_key, reorder=args.reorder, frozen=args.frozen,
                           print=functools.partial(print, flush=True)))
     except KeyboardInterrupt:
         return 0

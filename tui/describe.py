@@ -9,6 +9,7 @@ from typing import Any
 
 from .hub import models as m
 from .hub.parse import Event, body_model
+from .protocol import bodies as b
 
 HEALTH_SYMBOL = {"healthy": "✔", "unhealthy": "✖"}
 LINK_SYMBOL = {"connected": "⇄", "disconnected": "⨯", "degraded": "≈"}
@@ -88,11 +89,57 @@ def _short(value: Any, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _service_figures(st: dict[str, Any]) -> str:
+    """The DevOps service's own process figures (HOST_STATS_UPDATE, "System Stats"): not the Mac's."""
+    parts = []
+    if isinstance(st.get("cpu_percent"), int | float):
+        parts.append(f"cpu {st['cpu_percent']:.0f}%")
+    if isinstance(st.get("memory_bytes"), int | float):
+        parts.append(f"mem {human_bytes(st['memory_bytes'])}")
+    if isinstance(st.get("goroutines"), int | float):
+        parts.append(f"{st['goroutines']:.0f} goroutines")
+    return ("service " + "  ".join(parts)) if parts else f"{len(st)} stats"
+
+
+def _disk(st: dict[str, Any]) -> str:
+    sizes = [f"{name.removesuffix('_size').replace('_', ' ')} {human_bytes(st[name])}"
+             for name in ("cache_folder_size", "parallels_home_size", "given_path_size")
+             if isinstance(st.get(name), int | float)]
+    return "disk: " + ("  ".join(sizes) or "no sizes")
+
+
+def _job(job: dict[str, Any]) -> str:
+    """``vm clone 45% running: cloning disk (alice)`` or ``failed: <error>``."""
+    kind = " ".join(x for x in (job.get("job_type"), job.get("job_operation")) if x) or "job"
+    progress = job.get("progress")
+    pct = f" {progress:.0f}%" if isinstance(progress, int | float) else ""
+    state = job.get("state") or "?"
+    said = job.get("error") if state == "failed" and job.get("error") else job.get("message")
+    owner = job.get("owner_name") or job.get("owner") or ""
+    return _short(f"{kind}{pct} {state}" + (f": {said}" if said else "") + (f" ({owner})" if owner else ""), 90)
+
+
+def _nested(event: Any) -> str:
+    """A host's whole event message, forwarded inside an orchestrator one: ``CACHE_ITEM_ADDED macos-sequoia v4``."""
+    if not isinstance(event, dict):
+        return ""
+    message = event.get("message") if isinstance(event.get("message"), str) else "?"
+    body = event.get("body")
+    detail = ""
+    if isinstance(body, dict):
+        picked = [str(body[k]) for k in ("catalog_id", "version", "architecture", "state", "reverse_proxy_host_id",
+                                          "enabled", "error_message") if isinstance(body.get(k), str | int | float)]
+        detail = " ".join(picked) or ", ".join(list(body)[:4])
+    return _short(f"{message} {detail}".strip(), 80)
+
+
 def summary(event: Event) -> str:
     """A one-line summary of an event for the log."""
     body = event.typed_body()
     msg = event.message
     kind = body_model(event.event_type, msg)  # which schema a known message's body (a dict) follows
+    if kind is not None and not isinstance(body, dict):
+        return ""  # a body that is no longer at hand (a frame too large to keep whole)
     if kind is m.HostVMBody:
         return _vm_summary(msg.removeprefix("HOST_"), body["event"])
     if kind is m.VMEvent:
@@ -101,14 +148,9 @@ def summary(event: Event) -> str:
         return body["state"] or "?"
     if kind is m.HostStatsBody:
         st = m.drawable_stats(body["stats"])
-        parts = []
-        if isinstance(st.get("cpu_percent"), int | float):
-            parts.append(f"cpu {st['cpu_percent']:.0f}%")
-        if isinstance(st.get("memory_bytes"), int | float):
-            parts.append(f"mem {human_bytes(st['memory_bytes'])}")
-        if isinstance(st.get("goroutines"), int | float):
-            parts.append(f"{st['goroutines']:.0f} goroutines")
-        return "  ".join(parts) or f"{len(st)} stats"
+        if "cpu_percent" not in st and any(k in st for k in ("cache_folder_size", "parallels_home_size")):
+            return _disk(st)
+        return _service_figures(st)
     if kind is m.HostLogsBody:
         return f"[{body['log']['level'] or 'info'}] {_short(body['log']['message'])}"
     if kind is m.HostAddedBody:
@@ -116,7 +158,7 @@ def summary(event: Event) -> str:
     if kind is m.HostRemovedBody:
         return _short(body["host"])
     if kind is m.HostDeployedBody:
-        return _short(body["host"] or body["message"])
+        return _short(" ".join(x for x in (body["host"], body["message"]) if x) or "deployed")
     if kind is m.HostMacVMsBody:
         return f"{len(body['event']['mac_vms_running'])} macOS VMs running"
     if kind is m.MacVMsRunning:
@@ -127,8 +169,29 @@ def summary(event: Event) -> str:
         return f"client id {body['client_id']}"
     if kind is m.ErrorBody:
         return _short(body["error"] or "error")
+    if kind is b.JobBody:
+        return _job(b.job_of(body))
+    if kind is b.AuthBody:
+        return " ".join(f"{k.removesuffix('_id')} {v[:8]}" for k, v in body.items() if v) or "?"
+    if kind is b.CacheItemBody:
+        size = f" ({human_mib(body['cache_size'])})" if isinstance(body.get("cache_size"), int | float) else ""
+        return _short(" ".join(x for x in (body.get("catalog_id"), body.get("version"), body.get("architecture"))
+                               if x) + size)
+    if kind is b.ProxyBody:
+        fields = ("state", "reverse_proxy_host_id", "old_ip", "new_ip", "error_message", "method", "path",
+                  "target_host", "target_port", "source_ip")
+        parts = [("enabled" if body["enabled"] else "disabled")] if body.get("enabled") is not None else []
+        return _short(" ".join(parts + [str(body[k]) for k in fields if body.get(k)]) or msg)
+    if kind is b.DiskSpaceBody:
+        return _disk(body)
+    if kind is b.SystemLogBody:
+        return f"[{body['level'] or 'info'}] {_short(body['message'])}"
     if kind is m.HostGenericBody:  # the schema keeps the host only: the rest is in the frame as sent
         body = event.as_json().get("body")
+        if isinstance(body, dict) and "event" in body:
+            return _nested(body["event"])
+    if event.event_type == "stats" and isinstance(body, dict) and "cpu_percent" in body:
+        return _service_figures(m.drawable_stats(body))
     if body is None:
         return ""
     if isinstance(body, dict):

@@ -77,6 +77,8 @@ class Feed(Consumer):
                 if item.__class__ is Event:
                     apply(item)
                     append(item)
+                    if item.problems:
+                        self._body_problems(item)
                 else:
                     handle(item)
 
@@ -87,6 +89,8 @@ class Feed(Consumer):
                 self._mark()
             self.cluster.apply(item)
             self.journal.append(item)
+            if item.problems:
+                self._body_problems(item)
         elif cls is Malformed:
             if int(self.clock()) != self._second:
                 self._mark()
@@ -102,6 +106,12 @@ class Feed(Consumer):
         elif cls is Note:
             self.notes.append(item)
             self.journal.append(item)
+
+    def _body_problems(self, event: Event) -> None:
+        """Fields of a body that could not be read: each (host, message, field) noted once."""
+        keys = [(event.host_id or "?", f"{event.message}: {name}") for name in event.problems]
+        for text in self.cluster.note_problems(keys, self.cluster.unreadable_records):
+            self.journal.append(Note(f"a field of an event could not be read and was left out: {text}", "warning"))
 
     def _snapshot(self, item: Snapshot) -> None:
         cluster = self.cluster

@@ -1,17 +1,15 @@
-"""HubClient: one live subscription to the Events Hub, kept alive.
+"""HubClient: one live subscription to the Events Hub, kept alive and kept right.
 
-It connects with auth and the channels asked for, reads the confirmation, takes the REST snapshot after
-every (re)connect, sends the app-level health ping and reconnects when no pong comes, reconnects after any
-drop with capped exponential backoff and full jitter, and changes channels while connected (unsubscribe in
-place; a planned reconnect to add one).
+It connects with auth and the channels asked for, reads the confirmation (and, when the server's queue evicted
+it, keeps asking for the client id until it learns it), takes the REST listings after every (re)connect, sends
+the app-level health ping and reconnects when no pong comes, reconnects after any drop with capped exponential
+backoff and full jitter, and changes channels while connected (unsubscribe in place; a planned reconnect to add
+one). The real server drops the oldest frames of a client's 2,048-frame queue without a word: a burst of a
+full queue is the sign, and the client says so (:class:`~tui.protocol.items.Loss`) and takes the listings
+again; so it does whenever its consumer's model asks for a resync (a contradiction, an unknown id), at most one
+at a time and no more often than :data:`RESYNC_MIN_S`.
 
-Everything it learns is pushed, in order, to one synchronous ``sink``: :class:`Event` and
-:class:`Malformed` (frames), :class:`Status` (connection state), :class:`Snapshot` (after each connect) and
-:class:`Note`. A sink with a ``many(items)`` method (a :class:`~tui.feed.Feed`) gets the frames of each read
-from the socket in one call. A sink whose ``takes_text`` is true may get a known hub event as its frame's
-text (a ``str``) instead of an :class:`Event`: it is checked all the same, but no event is built for a
-reader that only passes the frame on (``hubtop tail``). :meth:`HubClient.stream` offers the same as an
-async iterator.
+Everything it learns goes, in order, to one :class:`~tui.protocol.items.Consumer`, a burst at a time.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -32,13 +29,34 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.protocol import State
 
 from ..config import Settings
+from ..protocol.items import (  # noqa: F401 - Status, Snapshot and Item are read from here by older callers
+    CallableConsumer,
+    ConnState,
+    Consumer,
+    Item,
+    Loss,
+    Snapshot,
+    Status,
+    as_consumer,
+)
 from .connection import FrameConnection
 from .errors import HubError, describe, for_status
-from .models import ClientIdBody, Confirmation, HostRecord, VMRecord
-from .parse import Event, Malformed, Note, body_model, known_event, parse_frame
+from .models import ClientIdBody, Confirmation
+from .parse import Event, Note, body_model, known_event, parse_frame
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
 CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
+
+#: the server's per-client queue: a burst of this many frames means the oldest may have been dropped
+SERVER_QUEUE = 2048
+#: a pause between socket reads at least this long ends a burst (the server flushes every 100 ms)
+BURST_GAP_S = 0.03
+#: the least time between two resyncs, and the most it grows to while they keep being asked for
+RESYNC_MIN_S, RESYNC_MAX_S = 5.0, 60.0
+#: how often a quiet connection asks its consumer whether a resync has come due
+RESYNC_POLL_S = 0.5
+#: asking for the client id again while the server has not answered (seconds, doubling)
+CLIENT_ID_RETRY_S, CLIENT_ID_RETRY_MAX_S = 1.0, 30.0
 
 CLOSE_REASONS = {
     1000: "closed by the server",
@@ -58,40 +76,7 @@ _CLIENT_FAILED = {
 }
 
 
-@dataclass(slots=True)
-class Status:
-    """A connection state change. ``text`` is what a status bar shows."""
-
-    state: str  # connecting | connected | reconnecting | auth_failed | stopped
-    text: str
-    attempt: int = 0
-    delay: float = 0.0
-    client_id: str | None = None
-    subscriptions: tuple[str, ...] = ()
-    missing: tuple[str, ...] = ()
-    error: HubError | None = None
-    #: why the connection is not up (for reconnecting), one human line
-    reason: str = ""
-    at: float = field(default_factory=time.time)
-
-    @property
-    def line(self) -> str:
-        """``text`` with the reason, for a log or stderr."""
-        return f"{self.reason}; {self.text}" if self.reason else self.text
-
-
-@dataclass(slots=True)
-class Snapshot:
-    hosts: list[HostRecord]
-    vms: list[VMRecord]
-    #: when the feed went down before this (re)connect, ``None`` for the first connect
-    down_since: float | None = None
-    reason: str = ""
-    at: float = field(default_factory=time.time)
-
-
-Item = Event | Malformed | Status | Snapshot | Note
-Sink = Callable[[Item], Any]
+Sink = Consumer | Callable[[Item], Any]
 
 
 class _RedactingLogger(logging.LoggerAdapter):
@@ -145,7 +130,7 @@ class HubClient:
         from .rest import HubRest
 
         self.settings = settings
-        self.sink: Sink = sink or (lambda item: None)
+        self.consumer: Consumer = as_consumer(sink)
         self.rest = rest or HubRest(settings)
         self.auth = self.rest.auth
         self.fail_fast = fail_fast
@@ -153,8 +138,9 @@ class HubClient:
         self.channels: tuple[str, ...] = tuple(settings.channels)
         self.client_id: str | None = None
         self.subscriptions: tuple[str, ...] = ()
-        self.state = "idle"
-        self.last_status: Status | None = None
+        self.state = ConnState.IDLE
+        #: the subscriptions are what hubtop asked for (the server's confirmation never came)
+        self.unconfirmed = False
         self.connections = 0
         self._ws: FrameConnection | None = None
         self._stopping = False
@@ -166,6 +152,16 @@ class HubClient:
         #: the channels the live (or last) connection was opened with
         self._opened_with: tuple[str, ...] = self.channels
         self._rng = random.Random()
+        # loss and resync
+        self._burst = 0
+        self._burst_at = 0.0
+        self._burst_flagged = False
+        self._counting = False
+        self._resync_task: asyncio.Task | None = None
+        self._resync_last = -1e9
+        self._resync_gap = RESYNC_MIN_S
+        self._resync_reason: str | None = None
+        self._id_task: asyncio.Task | None = None
         self._ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), self.auth.secrets)
 
     # ------------------------------------------------------------------ public
@@ -173,7 +169,7 @@ class HubClient:
     async def stream(self) -> AsyncIterator[Item]:
         """The same items as the sink, as an async iterator (runs the client while iterated)."""
         queue: asyncio.Queue[Item | None] = asyncio.Queue()
-        self.sink = queue.put_nowait
+        self.consumer = CallableConsumer(queue.put_nowait)
         task = asyncio.create_task(self._run_then(queue))
         try:
             while True:
@@ -209,21 +205,26 @@ class HubClient:
             await self.rest.aclose()
 
     async def set_channels(self, channels: tuple[str, ...] | list[str]) -> None:
-        """Change the subscription. Removing channels calls the unsubscribe endpoint with the live client id;
-        adding one makes a planned reconnect with the new set (closing the old socket first)."""
+        """Change the subscription. Removing channels calls the unsubscribe endpoint with the live client id
+        (until the id is learned, the change waits for it); adding one makes a planned reconnect with the new set
+        (closing the old socket first)."""
         wanted = tuple(c for c in dict.fromkeys(c.lower() for c in channels) if c != "global")
-        # without a confirmation (an older server) what we asked for is the best guess of what we have
         current = {c for c in (self.subscriptions or self.channels) if c != "global"}
         self.channels = wanted
         added = set(wanted) - current
         removed = current - set(wanted)
-        if self._ws is None or self.client_id is None:
+        if self._ws is None:
             return  # the next connect uses the new set
         if added:
             self._planned = f"channels changed to {', '.join(wanted) or 'global only'}"
             await self._close_ws()
             return
+        if removed and self.client_id is None:
+            self._emit(Note(f"unsubscribing from {', '.join(sorted(removed))} waits for the client id "
+                            "(the server's confirmation was lost; hubtop is asking for it)", "warning"))
+            return
         if removed:
+            assert self.client_id is not None
             try:
                 done = await self.rest.unsubscribe(self.client_id, sorted(removed))
             except HubError as err:
@@ -236,23 +237,29 @@ class HubClient:
             not_done = sorted(removed - set(done))
             if not_done:
                 self._emit(Note(f"the server did not unsubscribe {', '.join(not_done)}", "warning"))
-            self._status("connected", self._connected_text())
+            self._status(ConnState.CONNECTED, "connected")
 
-    # ------------------------------------------------------------------ internals
+    def request_resync(self, reason: str) -> None:
+        """Take the listings again (on this client's loop): at most one at a time, and no sooner than the
+        last one plus a wait that doubles (up to :data:`RESYNC_MAX_S`) while resyncs keep being asked for."""
+        if self._ws is None or not self.take_snapshot:
+            return
+        if self._resync_task is not None and not self._resync_task.done():
+            self._resync_reason = self._resync_reason or reason  # one more after the one under way
+            return
+        self._resync_task = asyncio.get_running_loop().create_task(self._resync(reason))
+
+        # ------------------------------------------------------------------ internals
 
     def _emit(self, item: Item) -> None:
-        self.sink(item)
+        self.consumer.deliver((item,))
 
-    def _status(self, state: str, text: str, **kw: Any) -> None:
+    def _status(self, state: ConnState, text: str, **kw: Any) -> None:
         self.state = state
-        st = Status(state, text, client_id=self.client_id, subscriptions=self.subscriptions,
-                    missing=tuple(c for c in self.channels if c not in self.subscriptions) if self.subscriptions else (),
-                    **kw)
-        self.last_status = st
-        self._emit(st)
-
-    def _connected_text(self) -> str:
-        return "connected"
+        missing = tuple(c for c in self.channels if c not in self.subscriptions) if self.subscriptions else ()
+        self._emit(Status(state, text, client_id=self.client_id, subscriptions=self.subscriptions,
+                          missing=() if self.unconfirmed else missing, unconfirmed=self.unconfirmed,
+                          reconnected=self.connections > 1, **kw))
 
     async def _close_ws(self) -> None:
         ws = self._ws
@@ -272,8 +279,8 @@ class HubClient:
         down_reason = ""
         relogged = False
         while not self._stopping:
-            self._status("connecting", "connecting" if attempt == 0 else f"connecting (attempt {attempt + 1})",
-                         attempt=attempt)
+            self._status(ConnState.CONNECTING,
+                         "connecting" if attempt == 0 else f"connecting (attempt {attempt + 1})", attempt=attempt)
             started = time.monotonic()
             try:
                 ws = await self._open()
@@ -288,13 +295,13 @@ class HubClient:
                 if self.fail_fast and self.connections == 0:
                     raise err from None
                 if not err.retryable:
-                    self._status("auth_failed" if err.kind in ("auth", "forbidden") else "stopped",
-                                 f"auth failed: {err}" if err.kind in ("auth", "forbidden") else f"stopped: {err}",
-                                 error=err)
+                    auth = err.kind in ("auth", "forbidden")
+                    self._status(ConnState.AUTH_FAILED if auth else ConnState.STOPPED,
+                                 str(err) if auth else f"stopped: {err}", error=err)
                     return
                 attempt += 1
                 delay = backoff_delay(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-                self._status("reconnecting", f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
+                self._status(ConnState.RECONNECTING, f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
                              attempt=attempt, delay=delay, error=err, reason=str(err))
                 await self._sleep(delay)
                 continue
@@ -320,6 +327,11 @@ class HubClient:
                 self._ws = None
                 self._connected_event.clear()
                 self.client_id = None
+                for task in (self._id_task, self._resync_task):
+                    if task is not None:
+                        task.cancel()
+                self._id_task = self._resync_task = None
+                self._resync_reason = None
             if self._drop_note:
                 self._emit(Note(self._drop_note, "warning"))
                 self._drop_note = None
@@ -339,10 +351,10 @@ class HubClient:
                 attempt = 0
             attempt += 1
             delay = backoff_delay(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-            self._status("reconnecting", f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
+            self._status(ConnState.RECONNECTING, f"reconnecting in {math.ceil(delay)} s (attempt {attempt})",
                          attempt=attempt, delay=delay, reason=reason)
             await self._sleep(delay)
-        self._status("stopped", "stopped")
+        self._status(ConnState.STOPPED, "stopped")
 
     async def _open(self) -> FrameConnection:
         from .connection import Redirected
@@ -384,70 +396,137 @@ class HubClient:
 
     async def _session(self, ws: FrameConnection, down_since: float | None, reason: str) -> None:
         self._ws = ws
-        sink = self.sink
+        consumer = self.consumer
+        deliver = consumer.deliver
         await self._confirm(ws)
         if self.take_snapshot:
-            try:
-                hosts, vms = await self.rest.snapshot()
-            except HubError as err:
-                if err.kind == "not_found":  # a host without the orchestrator: pdfm events only
-                    hosts, vms = [], []
-                    self._emit(Note(f"no orchestrator listing on this server ({err.status}); "
-                                    "showing live events only", "info"))
-                else:
-                    raise _Fatal(err) from None
-            self._emit(Snapshot(hosts, vms, down_since, reason))
-            del hosts, vms  # 20,000 records: not kept for the life of the connection
+            snapshot = await self._listings()
+            snapshot.down_since, snapshot.reason = down_since, reason
+            self._emit(snapshot)
+            del snapshot  # 20,000 records: not kept for the life of the connection
         self._connected_event.set()
-        self._status("connected", self._connected_text())
+        self._status(ConnState.CONNECTED, "connected again" if self.connections > 1 else "connected")
         if self.channels != self._opened_with and self.client_id is not None:
             # the channels changed while this connection was being made (a quick second toggle): catch up
             # now, by unsubscribing in place or by another planned reconnect
             await self.set_channels(self.channels)
         heartbeat = asyncio.create_task(self._heartbeat(ws))
         pong = self._pong
-
-        many = getattr(sink, "many", None)  # a sink that takes a burst at once (one lock for a Feed)
-        if many is None:
-            def many(items: list[Item]) -> None:
-                for item in items:
-                    sink(item)
-
-        takes_text = getattr(sink, "takes_text", False)
+        takes_text = consumer.takes_text
+        resync_due = consumer.resync_due
+        clock = time.monotonic
+        self._burst, self._burst_at, self._counting = 0, clock(), False
 
         def handle(frames: list[str | bytes]) -> None:
             items: list[Item | str] = []
             now = time.time()  # the frames of one read arrived together
             for frame in frames:
                 if takes_text and known_event(frame):
-                    items.append(frame)  # type: ignore[arg-type] - a known hub event, as its frame's text
+                    items.append(frame)  # a known hub event, as its frame's text
                     continue
                 item = parse_frame(frame, now)
                 if item.__class__ is Event and item.event_type != "orchestrator":
                     if item.message == "pong" and item.event_type == "health":
                         pong.set()
                     elif self.client_id is None and body_model(item.event_type, item.message) is ClientIdBody:
-                        # the answer to the client-id request of a server that sent no confirmation
-                        self.client_id = item.body["client_id"]
                         items.append(item)
-                        many(items)
+                        deliver(items)
                         items = []
-                        self._status("connected", self._connected_text())
+                        self._learned_id(item.body["client_id"])
                         continue
                 items.append(item)
+            loss = self._count_burst(len(frames), clock())
+            if loss is not None:
+                items.append(loss)
             if items:
-                many(items)
+                deliver(items)
+            wanted = resync_due()
+            if wanted is not None:
+                self.request_resync(wanted)
 
+        async def watch_resync() -> None:  # a resync that comes due while no frame arrives
+            while True:
+                await asyncio.sleep(RESYNC_POLL_S)
+                wanted = resync_due()
+                if wanted is not None:
+                    self.request_resync(wanted)
+
+        watcher = asyncio.create_task(watch_resync())
         try:
-            # from here on the messages of each read from the socket are parsed and handed to the sink at
-            # once (no recv() per frame); this returns, raising ConnectionClosed, when the connection ends
+            # from here on the messages of each read from the socket are parsed and handed over at once (no
+            # recv() per frame); this returns, raising ConnectionClosed, when the connection ends
             ws.inbox.go_live(handle)
             await ws.inbox.run()
         finally:
             heartbeat.cancel()
+            watcher.cancel()
+
+    def _count_burst(self, frames: int, now: float) -> Loss | None:
+        """A full flush of the server's queue (:data:`SERVER_QUEUE` frames with no pause between reads) is
+        the one sign that it dropped the oldest. Counting starts after the first pause once live: what waited
+        in the socket during the listings is not a flush."""
+        if now - self._burst_at >= BURST_GAP_S:
+            self._burst, self._burst_flagged, self._counting = 0, False, True
+        self._burst_at = now
+        if not self._counting:
+            return None
+        self._burst += frames
+        if self._burst >= SERVER_QUEUE and not self._burst_flagged:
+            self._burst_flagged = True
+            self.request_resync(f"a full {SERVER_QUEUE:,}-frame flush: frames may have been lost")
+            return Loss(self._burst)
+        return None
+
+    async def _listings(self, since: float | None = None, why: str | None = None) -> Snapshot:
+        """The REST listings as a :class:`Snapshot` (``since``/``why`` for a resync)."""
+        try:
+            listings = await self.rest.listings()
+        except HubError as err:
+            if err.kind == "not_found":  # a host without the orchestrator: pdfm events only
+                self._emit(Note(f"no orchestrator listing on this server ({err.status}); "
+                                "showing live events only", "info"))
+                return Snapshot([], [], resync=why, since=since)
+            raise _Fatal(err) from None
+        return Snapshot(listings.hosts, listings.vms, resync=why, since=since, problems=listings.problems,
+                        unreadable=listings.unreadable)
+
+    async def _resync(self, reason: str) -> None:
+        """One resync: wait out the rate bound, take the listings, hand them over; then any asked for meanwhile."""
+        loop = asyncio.get_running_loop()
+        while True:
+            wait = self._resync_last + self._resync_gap - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # resyncs asked for soon after the last one double the wait before the next (a storm costs little)
+            recent = loop.time() - self._resync_last < 2 * self._resync_gap
+            self._resync_gap = min(RESYNC_MAX_S, self._resync_gap * 2) if recent else RESYNC_MIN_S
+            self._resync_last = loop.time()
+            since = time.time()
+            try:
+                snapshot = await self._listings(since, reason)
+            except _Fatal as fatal:
+                self._emit(Note(f"resync failed ({reason}): {fatal.error}", "warning"))
+            else:
+                self._emit(snapshot)
+                del snapshot
+            reason, self._resync_reason = self._resync_reason, None
+            if reason is None:
+                return
+
+    def _learned_id(self, client_id: str) -> None:
+        """The client id arrived (the answer to a ``client-id`` request): unsubscribing works again."""
+        self.client_id = client_id
+        if self._id_task is not None:
+            self._id_task.cancel()
+            self._id_task = None
+        self._status(ConnState.CONNECTED, "connected")
+        if self.channels != tuple(c for c in self.subscriptions if c != "global"):
+            asyncio.get_running_loop().create_task(self.set_channels(self.channels))
 
     async def _confirm(self, ws: FrameConnection) -> None:
-        """Read the confirmation: the client id and the subscriptions the server really made."""
+        """Read the confirmation: the client id and the subscriptions the server really made. It is queued
+        like any frame, so more than a full queue before the first flush evicts it: then hubtop asks for the
+        client id until it learns it, and takes its subscriptions from what it asked for (unconfirmed)."""
         try:
             frame = await asyncio.wait_for(ws.inbox.get(), self.settings.timeout)
         except TimeoutError:
@@ -455,21 +534,31 @@ class HubClient:
                                   f"{self.settings.timeout:g} s", "timeout")) from None
         item = parse_frame(frame)
         confirmed = isinstance(item, Event) and body_model(item.event_type, item.message) is Confirmation
-        body = item.body if confirmed else None  # read before the sink: a journal releases it
-        self.sink(item)
+        body = item.body if confirmed else None  # read before it is handed over: a journal releases it
+        self._emit(item)
         if body is not None:
             self.client_id = body["client_id"]
             self.subscriptions = tuple(dict.fromkeys(c.lower() for c in body["subscriptions"]))
-        else:
-            # an older or different server: ask for the client id, assume nothing about channels
-            self.client_id = None
-            self.subscriptions = ()
-            await ws.send(CLIENT_ID_REQUEST)
-            self._emit(Note("the server sent no subscription confirmation; subscriptions unknown", "warning"))
+            self.unconfirmed = False
+            missing = [c for c in self.channels if c not in self.subscriptions]
+            if missing:
+                self._emit(Note(f"the server did not confirm: {', '.join(missing)}", "warning"))
             return
-        missing = [c for c in self.channels if c not in self.subscriptions]
-        if missing:
-            self._emit(Note(f"the server did not confirm: {', '.join(missing)}", "warning"))
+        self.client_id = None
+        self.subscriptions = (*self.channels, "global")
+        self.unconfirmed = True
+        self._emit(Note("the server's confirmation did not arrive (its queue may have evicted it): asking for the "
+                        "client id; subscriptions shown as asked for", "warning"))
+        self._id_task = asyncio.get_running_loop().create_task(self._ask_client_id(ws))
+
+    async def _ask_client_id(self, ws: FrameConnection) -> None:
+        """Ask for the client id until it is learned (an answer can be evicted too), waiting longer each time."""
+        wait = CLIENT_ID_RETRY_S
+        with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
+            while self.client_id is None:
+                await ws.send(CLIENT_ID_REQUEST)
+                await asyncio.sleep(wait)
+                wait = min(CLIENT_ID_RETRY_MAX_S, wait * 2)
 
     async def _heartbeat(self, ws: FrameConnection) -> None:
         s = self.settings
@@ -505,7 +594,8 @@ class HubClient:
             self._drop_note = f"{_CLIENT_FAILED[exc.sent.code]}; reconnected"
             return f"{_CLIENT_FAILED[exc.sent.code]} ({exc.sent.code})"
         if rcvd is None:
-            return "connection lost without a close frame"
+            # the real server's way to end every connection, on a shutdown as on a drop: nothing is known
+            return "the connection ended without a close frame (a server restart or a network drop)"
         text = CLOSE_REASONS.get(rcvd.code, f"closed by the server (code {rcvd.code})")
         if rcvd.reason:
             text += f": {rcvd.reason[:80]}"

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ..protocol.bodies import OTHER_BODIES
+from ..protocol.records import read_lenient
 from .models import (
     CHANNELS,
     ORCHESTRATOR_BODIES,
@@ -53,6 +55,8 @@ class Event:
     duplicate: bool = False
     #: ``True`` when it arrived after a newer event about the same thing (by timestamp): kept, not applied
     late: bool = False
+    #: fields of a known body that could not be read and were left out (``event.current_state``)
+    problems: tuple[str, ...] = ()
     #: ``True`` once :meth:`release` dropped the body (the journal's events)
     released: bool = False
 
@@ -84,7 +88,7 @@ def ids_of(body: dict[str, Any]) -> dict[str, str | None]:
     is a string where present, ``event`` a dict); :func:`parse_frame` does the same inline."""
     inner = body.get("event")
     vm_id = inner.get("vm_id") if inner is not None else body.get("vm_id")
-    return {"host_id": body.get("host_id"), "vm_id": vm_id or None}
+    return {"host_id": body.get("host_id") or None, "vm_id": vm_id or None}
 
 
 @dataclass(slots=True)
@@ -159,7 +163,7 @@ def body_model(event_type: str, message: str) -> type | None:
             return Confirmation
     if event_type == "system" and message == "client-id":
         return ClientIdBody
-    return None
+    return OTHER_BODIES.get((event_type, message))
 
 
 _KNOWN_CHANNELS = frozenset(CHANNELS)
@@ -277,12 +281,12 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
             return Malformed(
                 f"{env.message}: body is {type(body).__name__}, not an object", excerpt(data), len(data), now
             )
-        try:
-            body = _body_validator(model)(body)
-        except ValidationError as exc:
-            return Malformed(f"{env.message}: {_first_error(exc)}", excerpt(data), len(data), now)
-        except RecursionError:
-            return Malformed("nesting too deep", excerpt(data), len(data), now)
+        # a field the schema refuses costs that field, not the event: it is left out (and named), unless it is
+        # one the event cannot be without (its host_id)
+        body, problems = read_lenient(_body_validator(model), body)
+        if body is None:
+            return Malformed(f"{env.message}: {problems[-1] if problems else 'invalid body'}", excerpt(data),
+                             len(data), now)
     elif channel in ("orchestrator", "pdfm"):
         generic = True
     ids = ids_of(body) if model is not None else _generic_ids(channel, body)
@@ -297,6 +301,7 @@ def _from_envelope(env: Envelope, data: str, now: float) -> Event | Malformed:
         client_id=env.client_id,
         received_at=now,
         generic=generic,
+        problems=tuple(problems) if model is not None else (),
         **ids,
     )
 

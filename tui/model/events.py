@@ -142,8 +142,11 @@ class EventRules:
         if key < host.health_ts:
             return LATE
         host.health_ts = key
-        state = body["state"] or UNKNOWN
         self._dirty_hosts.add(host.id)  # heard: its age moves
+        if "state" in event.problems:  # a health that cannot be read is not news of health: it is unknown
+            host.health_unreadable = True
+            return CHANGED_HOST
+        state = body["state"] or UNKNOWN
         if state == host.health and not host.health_unreadable:
             return CHANGED_HOST  # re-sent on every health-check tick: a repeat is not news
         host.logs.append((event.received_at, "info", f"health {host.health} → {state}"))
@@ -328,7 +331,7 @@ class EventRules:
                 self._walk_gap(host, vm, ev, key)
             return LATE
         if kind == "state":
-            self._state_change(host, vm, ev, key, now)
+            self._state_change(host, vm, ev, key, now, any(p.endswith("current_state") for p in event.problems))
         else:  # added or updated: a full record
             if new_vm is not None:
                 before = vm.state
@@ -342,7 +345,11 @@ class EventRules:
         self._dirty_vms.add((host.id, vm_id))
         return flags
 
-    def _state_change(self, host: Host, vm: VM, ev, key: str, now: float) -> None:
+    def _state_change(self, host: Host, vm: VM, ev, key: str, now: float, unreadable: bool = False) -> None:
+        if unreadable:  # the new state could not be read: what hubtop holds may be old; ask the server
+            vm.unsure = True
+            self.want_resync(f"{vm.label}: a state change that could not be read", 0.5)
+            return
         new_state = ev["current_state"] or UNKNOWN
         previous = ev["previous_state"]
         if previous and previous != vm.state:

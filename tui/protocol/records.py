@@ -205,13 +205,18 @@ def read_record(kind: type[BaseModel], value: Any) -> tuple[BaseModel | None, li
     when not even what the record needs (a host's ``id``) could be read, or ``value`` is not an object."""
     if not isinstance(value, dict):
         return None, [f"a record that is a {type(value).__name__}, not an object"]
-    validate = _adapter(kind).validate_python
+    return read_lenient(_adapter(kind).validate_python, value)
+
+
+def read_lenient(validate: Any, value: dict) -> tuple[Any, list[str]]:
+    """``validate(value)``, dropping the fields it refuses (a pass at a time) until it accepts what is left:
+    the result (``None`` when a required field is what is wrong) and the names of the fields dropped."""
     try:
         return validate(value), []
     except ValidationError as err:
         errors = err.errors(include_url=False)
     except RecursionError:
-        return None, ["a record nested too deep"]
+        return None, ["nested too deep"]
     work = copy.deepcopy(value)
     problems: list[str] = []
     for _ in range(_PASSES):
