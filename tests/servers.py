@@ -591,9 +591,9 @@ class SimRecorder:
 
 
 def quiet(sim: Any) -> Any:
-    """Stop the simulator's world from generating events (the listings stay as they are), so a test knows
+    """Freeze the simulator's world (no events of its own; the listings stay as they are), so a test knows
     exactly which frames it sent."""
-    sim.world.step = lambda dt: []
+    sim.world.frozen = True
     return sim
 
 

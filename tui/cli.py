@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5680, help="port (default 5680; 0 picks a free one)")
     p.add_argument("--token", help="the token clients must present (default: a random one, printed)")
     p.add_argument("--one-connection-per-ip", action="store_true", help="answer 409 to a second connection from an IP")
+    p.add_argument("--api-key", dest="sim_api_key", metavar="KEY:SECRET",
+                   help="also accept this API key; clients send it as base64(KEY:SECRET), as the real server wants")
+    p.add_argument("--no-reorder", dest="reorder", action="store_false",
+                   help="deliver orchestrator events in the order they are built (the real server does not promise it)")
+    p.add_argument("--frozen", action="store_true",
+                   help="nothing happens by itself: only what is asked through the API (e.g. a VM start) makes events")
 
     p = sub.add_parser("demo", help="start the simulator on a free loopback port and open the TUI against it")
     _sim_options(p)

@@ -1,4 +1,5 @@
-"""The embedded Events Hub simulator: a deterministic world of Mac hosts and VMs behind a real server."""
+"""The embedded Events Hub simulator: a deterministic world of Mac hosts and VMs behind a server that behaves
+like the real one (Parallels DevOps Service), built from its own definition of the wire format."""
 
 from .process import SimulatorProcess
 from .server import Simulator, serve, start

@@ -1,4 +1,5 @@
-"""Frames as the Go Events Hub writes them: compact JSON, 64-hex ids, RFC 3339 UTC timestamps.
+"""Frames as the Go Events Hub writes them: compact JSON, 64-hex ids, RFC 3339 UTC timestamps, and the newline
+Go's JSON encoder ends each text frame with.
 
 Pure Python, no asyncio. :class:`FramePool` serves the load generator: frames are encoded once and
 stamped with a fresh id and timestamp by string templating each time one is taken, which is cheap
@@ -60,8 +61,10 @@ def encode_frame(
     timestamp: str,
     ref_id: str | None = None,
     client_id: str | None = None,
+    newline: bool = False,
 ) -> str:
-    """One frame in the key order of the Go ``EventMessage``; ``body`` is omitted when ``None``."""
+    """One frame in the key order of the Go ``EventMessage``; ``body`` and ``ref_id`` are omitted when ``None``,
+    ``client_id`` when empty. ``newline``: end it as the server does."""
     frame: dict[str, Any] = {"id": event_id}
     if ref_id is not None:
         frame["ref_id"] = ref_id
@@ -72,11 +75,12 @@ def encode_frame(
         frame["body"] = body
     if client_id:
         frame["client_id"] = client_id
-    return _json(frame)
+    return _json(frame) + "\n" if newline else _json(frame)
 
 
 class FramePool:
-    """Events encoded once, handed out in order (cycling) with a fresh id and timestamp on each take."""
+    """Events encoded once, handed out in order (cycling) with a fresh id and timestamp on each take; each frame
+    ends with a newline, as the server's do."""
 
     def __init__(self, events: Sequence[Event]) -> None:
         if not events:
@@ -85,7 +89,7 @@ class FramePool:
             (
                 channel,
                 f'","event_type":{_json(channel)},"timestamp":"',
-                f'","message":{_json(message)}' + (f',"body":{_json(body)}}}' if body is not None else "}"),
+                f'","message":{_json(message)}' + (f',"body":{_json(body)}}}\n' if body is not None else "}\n"),
             )
             for channel, message, body in events
         ]

@@ -32,11 +32,15 @@ class SimulatorProcess:
     listens; ``stop()`` ends it."""
 
     def __init__(self, hosts: int = 12, vms: int = 8, rate: float = 0.0, seed: int | None = None,
-                 host: str = "127.0.0.1") -> None:
+                 host: str = "127.0.0.1", *, reorder: bool = True, frozen: bool = False) -> None:
         self.args = [sys.executable, "-m", "tui", "simulate", "--host", host, "--port", "0",
                      "--hosts", str(hosts), "--vms", str(vms), "--rate", str(rate)]
         if seed is not None:
             self.args += ["--seed", str(seed)]
+        if not reorder:
+            self.args.append("--no-reorder")
+        if frozen:
+            self.args.append("--frozen")
         self.proc: subprocess.Popen | None = None
         self.banner: list[str] = []
 
