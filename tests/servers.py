@@ -177,7 +177,8 @@ class HubServer:
       ``overrides``: path -> ``(status, body text)`` answered instead of the real handler;
       ``known_clients``: client ids the unsubscribe endpoint knows without a live connection;
       ``echo_auth``: 401 messages repeat the credentials presented (a careless server or proxy);
-      ``handshake_delay``: seconds the subscribe endpoint waits before answering.
+      ``handshake_delay``: seconds the subscribe endpoint waits before answering; ``lose_client_id_answers``:
+      client-id requests left unanswered first (their answers evicted).
 
     Records: ``requests`` (method, path, headers), ``logins`` (JSON bodies), ``unsubscribes`` (JSON bodies),
     ``attempts`` (:class:`Attempt`), ``conns`` (:class:`Conn`), ``active`` and ``max_active`` (open sockets).
@@ -207,6 +208,8 @@ class HubServer:
         self.echo_auth = False
         #: seconds the subscribe endpoint waits before answering (a slow handshake)
         self.handshake_delay = 0.0
+        #: client-id requests left unanswered first (their answers evicted from a full queue)
+        self.lose_client_id_answers = 0
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.logins: list[dict] = []
         self.unsubscribes: list[dict] = []
@@ -371,6 +374,9 @@ class HubServer:
                     if self.pong:
                         await ws.send_str(frame("health", "pong", ref_id=frame_id(), client_id=conn.client_id))
                 elif value.get("event_type") == "system" and value.get("message") == "client-id":
+                    if self.lose_client_id_answers > 0:
+                        self.lose_client_id_answers -= 1
+                        continue
                     await ws.send_str(frame("system", "client-id", {"client-id": conn.client_id},
                                             client_id=conn.client_id))
         finally:

@@ -400,7 +400,7 @@ class HubClient:
         deliver = consumer.deliver
         await self._confirm(ws)
         if self.take_snapshot:
-            snapshot = await self._listings()
+            snapshot = await self._listings(since=time.time())
             snapshot.down_since, snapshot.reason = down_since, reason
             self._emit(snapshot)
             del snapshot  # 20,000 records: not kept for the life of the connection
@@ -429,10 +429,11 @@ class HubClient:
                     if item.message == "pong" and item.event_type == "health":
                         pong.set()
                     elif self.client_id is None and body_model(item.event_type, item.message) is ClientIdBody:
+                        learned = item.body["client_id"]  # read before it is handed over: a journal releases it
                         items.append(item)
                         deliver(items)
                         items = []
-                        self._learned_id(item.body["client_id"])
+                        self._learned_id(learned)
                         continue
                 items.append(item)
             loss = self._count_burst(len(frames), clock())

@@ -74,6 +74,7 @@ class Cluster(EventRules):
         self._resync: str | None = None
         self._resync_at = 0.0
         self._resync_unsure = False
+        self._resync_asked = 0.0
         #: the bounds, per model (a test may lower them)
         self.max_hosts, self.max_vms, self.settle_s = MAX_HOSTS, MAX_VMS, SETTLE_S
 
@@ -97,6 +98,7 @@ class Cluster(EventRules):
         at = time.monotonic() + delay
         if self._resync is None:
             self._resync, self._resync_at, self._resync_unsure = reason, at, unsure
+            self._resync_asked = time.time()
         else:
             self._resync_at = min(self._resync_at, at)
             self._resync_unsure = self._resync_unsure and unsure
@@ -227,6 +229,8 @@ class Cluster(EventRules):
                 if len(self.not_listed) > MAX_UNKNOWN:
                     self.not_listed.popitem(last=False)
         self.unknown.clear()
+        if since is not None and self._resync is not None and self._resync_asked <= since:
+            self._resync = None  # asked for before these listings were: they answer it
         self.version += 1
         return changes
 

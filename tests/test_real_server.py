@@ -1,0 +1,186 @@
+"""What the real server does that a mirror of the client never did, over real sockets: records as the Go structs
+define them, events out of order, lost frames, an evicted confirmation, links from the listing, the words for a
+connection that ends without a close frame, and ``status --wait`` that loses the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+
+from servers import HOST_A, HOST_B, Conn, HubServer, fast_settings, frame, go_timestamp, host_record, vm_record
+from servers import wait_until as until
+from test_cli import cli_env, finish, spawn
+
+from tui.feed import Feed
+from tui.hub.client import HubClient
+from tui.hub.parse import Event
+from tui.model.cluster import Cluster
+from tui.model.journal import Gap, GapKind
+from tui.protocol.items import ConnState
+
+
+@contextlib.asynccontextmanager
+async def fed(hub: HubServer, **settings) -> AsyncIterator[tuple[HubClient, Feed]]:
+    feed = Feed(Cluster())
+    client = HubClient(fast_settings(hub.url, **settings), feed)
+    task = asyncio.create_task(client.run())
+    try:
+        yield client, feed
+    finally:
+        await client.aclose()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+def connected(feed: Feed, n: int = 1) -> bool:
+    return feed.status is not None and feed.status.state == ConnState.CONNECTED and feed.snapshots >= n
+
+
+def state_change(vm_id: str, before: str, after: str, at: float) -> str:
+    return frame("orchestrator", "HOST_VM_STATE_CHANGED", {"host_id": HOST_A, "event": {
+        "vm_id": vm_id, "previous_state": before, "current_state": after}}, timestamp=go_timestamp(at))
+
+
+async def test_a_mac_running_a_macos_vm_keeps_its_record():
+    """resources.mac_vms_running is a list of VM ids in the real OrchestratorHostResponse."""
+    async with HubServer() as hub:
+        record = host_record(HOST_A, "mac-mini-01.local", description="CI")
+        record["resources"]["mac_vms_running"] = ["vm-mac-1"]
+        hub.hosts = [record, host_record(HOST_B, "mac-studio.local", has_websocket_events=False)]
+        hub.machines = [vm_record("vm-mac-1", HOST_A, "sequoia-ci", "running", "macosx")]
+        async with fed(hub) as (_client, feed):
+            await until(lambda: connected(feed), what="connected")
+            a, b = feed.cluster.hosts[HOST_A], feed.cluster.hosts[HOST_B]
+            assert (a.label, a.health, a.mac_vms_running, a.problems) == ("mac-mini-01.local", "healthy",
+                                                                           ["vm-mac-1"], ())
+            assert (a.link, b.link) == ("connected", "disconnected")  # the live link, from the listing
+
+
+async def test_reversed_steps_end_on_the_newest_state_marked_late():
+    base = 1_800_000_000.0
+    async with HubServer() as hub:
+        hub.hosts = [host_record(HOST_A, "a.local")]
+        hub.machines = [vm_record("v1", HOST_A, "one", "stopped")]
+
+        async def script(conn: Conn) -> None:
+            await asyncio.sleep(0.2)
+            await conn.send(state_change("v1", "starting", "running", base + 0.2))  # built second, sent first
+            await conn.send(state_change("v1", "stopped", "starting", base + 0.1))
+
+        hub.script = script
+        async with fed(hub) as (_client, feed):
+            await until(lambda: feed.journal.late == 1, what="the late event")
+            vm = feed.cluster.vm(HOST_A, "v1")
+            assert (vm.state, vm.unsure) == ("running", False)
+            late = [e for e in feed.journal if isinstance(e, Event) and e.late]
+            assert [e.body is None and e.message for e in late] == ["HOST_VM_STATE_CHANGED"]
+            await asyncio.sleep(2.6)  # past the settle time: the explained gap asks for nothing
+            assert feed.resyncs == 0
+
+
+async def test_a_contradiction_nothing_explains_is_settled_by_a_resync():
+    async with HubServer() as hub:
+        hub.hosts = [host_record(HOST_A, "a.local")]
+        hub.machines = [vm_record("v1", HOST_A, "one", "stopped")]
+
+        async def script(conn: Conn) -> None:
+            await asyncio.sleep(0.2)
+            hub.machines = [vm_record("v1", HOST_A, "one", "suspended")]  # what really happened meanwhile
+            await conn.send(state_change("v1", "running", "pausing", 1_800_000_000.0))
+
+        hub.script = script
+        async with fed(hub) as (_client, feed):
+            feed.cluster.settle_s = 0.2
+            await until(lambda: feed.resyncs == 1, timeout=8, what="the resync")
+            vm = feed.cluster.vm(HOST_A, "v1")
+            assert (vm.state, vm.unsure) == ("suspended", False)
+            [resync] = [g for g in feed.journal if isinstance(g, Gap) and g.kind is GapKind.RESYNC]
+            assert "does not follow" in resync.reason
+
+
+async def test_an_event_for_an_unknown_host_is_fetched_not_invented():
+    async with HubServer() as hub:
+        hub.hosts = [host_record(HOST_A, "a.local")]
+
+        async def script(conn: Conn) -> None:
+            await asyncio.sleep(0.2)
+            hub.hosts = [host_record(HOST_A, "a.local"), host_record(HOST_B, "new.local", state="unhealthy")]
+            await conn.send(frame("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_B, "stats": {}}))
+
+        hub.script = script
+        async with fed(hub) as (_client, feed):
+            await until(lambda: connected(feed), what="connected")
+            await until(lambda: HOST_B in feed.cluster.hosts, timeout=8, what="the host, from the listing")
+            assert feed.cluster.hosts[HOST_B].label == "new.local" and feed.cluster.hosts[HOST_B].health == "unhealthy"
+
+
+async def test_an_evicted_confirmation_and_answer_the_id_is_still_learned_and_unsubscribing_waits():
+    async with HubServer() as hub:
+        hub.confirm = False  # evicted: the first frame is some event
+        hub.lose_client_id_answers = 1
+        hub.hosts = [host_record(HOST_A, "a.local")]
+
+        async def script(conn: Conn) -> None:
+            await conn.send(frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}))
+
+        hub.script = script
+        async with fed(hub) as (client, feed):
+            await until(lambda: connected(feed), what="connected")
+            assert client.client_id is None and client.unconfirmed
+            assert feed.status.subscriptions == ("orchestrator", "health", "global") and feed.status.unconfirmed
+            await client.set_channels(("orchestrator",))  # health off: waits for the id
+            assert not hub.unsubscribes
+            assert any("waits for the client id" in n.text for n in feed.notes)
+            await until(lambda: client.client_id is not None, timeout=6, what="the id, asked again")
+            assert len([m for m in hub.conns[0].received if "client-id" in m]) == 2
+            await until(lambda: hub.unsubscribes, what="the unsubscribe, once the id came")
+            assert hub.unsubscribes[0] == {"client_id": client.client_id, "event_types": ["health"]}
+
+
+async def test_no_close_frame_is_worded_as_what_is_known():
+    async with HubServer() as hub:
+        async def script(conn: Conn) -> None:
+            await asyncio.sleep(0.2)
+            conn.abort()
+
+        hub.script = script
+        async with fed(hub) as (_client, feed):
+            await until(lambda: connected(feed, 2), what="the reconnect")
+            [gap] = [g for g in feed.journal if isinstance(g, Gap)]
+            assert "without a close frame (a server restart or a network drop)" in gap.text
+            assert "lost" not in gap.text
+
+
+async def test_status_wait_whose_hub_dies_is_never_ok():
+    async with HubServer() as hub:
+        hub.hosts = [host_record(HOST_A, "a.local")]
+
+        async def script(conn: Conn) -> None:
+            await asyncio.sleep(0.3)
+            hub.subscribe_answers = [503] * 50  # gone for good
+            conn.abort()
+
+        hub.script = script
+        proc = await spawn("status", "--wait", "3", "--url", hub.url, env=cli_env(HUBTOP_TOKEN="tok-initial"))
+        run = await finish(proc)
+    assert run.rc == 3, (run.out, run.err)
+    assert run.out.startswith("HUBTOP UNKNOWN") and "all hosts healthy" not in run.out
+    assert "was lost at" in run.err and "not regained" in run.err and "last heard at" in run.err
+    assert run.err.count("\n") == 1
+
+
+async def test_nested_host_events_say_what_happened():
+    from tui.describe import summary
+    from tui.hub.parse import parse_frame
+
+    inner = {"id": "i1", "event_type": "catalog_cache", "timestamp": go_timestamp(), "message": "CACHE_ITEM_ADDED",
+             "body": {"catalog_id": "macos-sequoia", "version": "v4", "architecture": "arm64"}}
+    item = parse_frame(frame("orchestrator", "HOST_CATALOG_CACHE_EVENT", {"host_id": HOST_A, "event": inner}))
+    assert isinstance(item, Event) and summary(item) == "CACHE_ITEM_ADDED macos-sequoia v4 arm64"
+    job = parse_frame(json.dumps({"id": "j", "event_type": "job_manager", "message": "JOB_UPDATED", "body": {
+        "id": "j1", "state": "failed", "progress": 40, "job_type": "vm", "job_operation": "clone",
+        "error": "disk full", "owner": "alice"}}))
+    assert summary(job) == "vm clone 40% failed: disk full (alice)"
