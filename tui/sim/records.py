@@ -83,7 +83,7 @@ def host_record(host: SimHost) -> dict[str, Any]:
         "state": host.state,
         "parallels_desktop_version": host.parallels_version,
         "parallels_desktop_licensed": True,
-        "has_websocket_events": host.link == "connected",
+        "has_websocket_events": host.link != "disconnected",  # the live link is up (degraded is still up)
         "is_local": host.local,
         "is_reverse_proxy_enabled": host.reverse_proxy,
         "is_log_streaming_enabled": True,
