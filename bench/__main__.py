@@ -20,6 +20,7 @@ BENCHES = {
     "memory": "bench.memory",
     "startup": "bench.startup",
     "ssh": "bench.ssh",
+    "idflood": "bench.idflood",
 }
 
 

@@ -250,7 +250,9 @@ class HubtopApp(App[None]):
     def _channel_rows(self) -> list[ChannelRow]:
         client = self.feed_thread.client
         st = self.feed.status
-        confirmed = set(st.subscriptions) if st is not None and st.state == "connected" else set()
+        # subscriptions taken from what was asked (the confirmation was evicted) are not confirmed
+        confirmed = set(st.subscriptions) if st is not None and st.state == "connected" and not st.unconfirmed \
+            else set()
         wanted = set(client.channels) if client else set(self.settings.channels)
         counts = self.feed.journal.by_channel
         return [
@@ -275,7 +277,11 @@ class HubtopApp(App[None]):
         wanted = list(client.channels)
         if channel in wanted:
             wanted.remove(channel)
-            self.notify(f"unsubscribing from {channel}")
+            if client.client_id is None:
+                self.notify(f"unsubscribing from {channel} waits for the client id (hubtop is asking the server)",
+                            severity="warning")
+            else:
+                self.notify(f"unsubscribing from {channel}")
         else:
             wanted.append(channel)
             self.notify(f"subscribing to {channel}: reconnecting with the new set")
