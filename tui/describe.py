@@ -85,7 +85,7 @@ def human_mib(value: float | None) -> str:
 
 
 def _short(value: Any, n: int = 60) -> str:
-    text = " ".join(str(value).split())
+    text = " ".join(str(value)[: n * 8].split())  # cut first: a 10 MB field is not split to show 60 characters
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

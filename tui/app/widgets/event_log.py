@@ -82,6 +82,7 @@ class EventLog(VirtualList):
         self._seqs: list[int] = []
         self._scanned = 0
         self._cursor_seq = 0
+        self._summaries: dict[int, str] = {}
 
     # ------------------------------------------------------------------ rows <-> seqs
 
@@ -239,8 +240,14 @@ class EventLog(VirtualList):
                 host_label = host_label.split(".", 1)[0] if "." in host_label else host_label
             if entry.duplicate:
                 message += " (dup)"
+            elif entry.late:  # older than what the model already shows: kept here, not applied
+                message += " (late)"
             sum_w = max(0, rest - chan_w - msg_w - host_w - vm_w - (4 if vm_w else 3))
-            text = summary(entry)
+            text = self._summaries.get(entry.seq)
+            if text is None:  # a summary re-reads the frame: once per entry, not once per repaint
+                if len(self._summaries) >= 4096:
+                    self._summaries.clear()
+                text = self._summaries[entry.seq] = summary(entry)
             if not vm_w and vm_label:
                 text = f"{vm_label}: {text}"
             segs.append(Segment(_fit(channel, chan_w) + " ", st("event-log--channel")))
