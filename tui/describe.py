@@ -102,7 +102,8 @@ def _service_figures(st: dict[str, Any]) -> str:
 
 
 def _disk(st: dict[str, Any]) -> str:
-    sizes = [f"{name.removesuffix('_size').replace('_', ' ')} {human_bytes(st[name])}"
+    """Disk-space figures: MB, as the service reports them."""
+    sizes = [f"{name.removesuffix('_size').replace('_', ' ')} {human_mib(st[name])}"
              for name in ("cache_folder_size", "parallels_home_size", "given_path_size")
              if isinstance(st.get(name), int | float)]
     return "disk: " + ("  ".join(sizes) or "no sizes")

@@ -100,7 +100,7 @@ def host_renderable(host: Host, now: float) -> Group:
         ]
     disk = drawable_stats(host.disk)
     if disk:
-        sizes = [f"{name.removesuffix('_size').replace('_', ' ')} {human_bytes(disk[name])}"
+        sizes = [f"{name.removesuffix('_size').replace('_', ' ')} {human_mib(disk[name])}"
                  for name in ("cache_folder_size", "parallels_home_size", "given_path_size")
                  if isinstance(disk.get(name), int | float)]
         facts.append(("disk use", "  ".join(sizes) or "-"))
