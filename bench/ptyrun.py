@@ -105,9 +105,11 @@ class PtyRun:
                 self.writes += 1
                 if self._capture is not None:
                     self._capture += data
-                self._last = (self._last + data)[-4096:]
-                if self._expect is not None and self.seen_at is None and self._expect.search(plain(self._last)):
+                # the whole chunk (a first paint is tens of KB) and a little before it (a title cut in two)
+                if (self._expect is not None and self.seen_at is None
+                        and self._expect.search(plain(self._last[-256:] + data))):
                     self.seen_at = time.perf_counter()
+                self._last = (self._last + data)[-4096:]
 
     def expect(self, pattern: str) -> None:
         """Watch the output (escape sequences removed) for ``pattern``; ``seen_at`` is set when it shows."""
