@@ -257,6 +257,8 @@ async def test_client_id_request(sim: Simulator) -> None:
 @pytest.mark.parametrize(("sent", "error"), [
     ("this is not json", "invalid character 'h' in literal true (expecting 'r')"),
     (json.dumps(["a", "list"]), "json: cannot unmarshal array into Go value of type eventemitter.routingHeader"),
+    (json.dumps({"id": 7, "event_type": "health"}),
+     "json: cannot unmarshal number into Go struct field routingHeader.id of type string"),
     (json.dumps({"event_type": "nonsense", "message": "hello"}), "invalid message type nonsense"),
     (json.dumps({"event_type": "HEALTH", "message": "ping"}), "invalid message type HEALTH"),  # case-sensitive
 ])

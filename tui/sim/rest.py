@@ -25,6 +25,7 @@ from .wire import (
     go_duration,
     go_json,
     invalid_types_error,
+    json_error,
     oauth_error,
     parse_channels,
 )
@@ -68,7 +69,7 @@ async def _json_body(request: web.Request) -> tuple[Any, str]:
     try:
         return json.loads(text), ""
     except ValueError:
-        return None, "invalid character in request body"
+        return None, json_error(text)
 
 
 class RestApi(_Base):
@@ -157,18 +158,12 @@ class RestApi(_Base):
 
     # ------------------------------------------------------------------ the orchestrator's listings
 
-    def _host_or_404(self, host_id: str) -> Any:
-        host = self.world._hosts.get(host_id)
-        if host is None:
-            raise RequestError(404, f"Host {host_id} not found")
-        return host
-
     async def _hosts(self, request: web.Request) -> web.Response:
         return json_response(self.world.hosts_json())
 
     async def _host(self, request: web.Request) -> web.Response:
         try:
-            return json_response(host_record(self._host_or_404(request.match_info["host"])))
+            return json_response(host_record(self.world.find_host(request.match_info["host"])))
         except RequestError as err:
             return error_response(err.code, err.message)
 
@@ -177,7 +172,7 @@ class RestApi(_Base):
 
     async def _host_machines(self, request: web.Request) -> web.Response:
         try:
-            host = self._host_or_404(request.match_info["host"])
+            host = self.world.find_host(request.match_info["host"])
         except RequestError as err:
             return error_response(err.code, err.message)
         return json_response([vm_record(host, vm) for vm in host.vms.values()], 202)
@@ -195,7 +190,7 @@ class RestApi(_Base):
         """The VM the path names; with a host in the path, it must be on that host."""
         ref = request.match_info["id"]
         if "host" in request.match_info:
-            host = self._host_or_404(request.match_info["host"])
+            host = self.world.find_host(request.match_info["host"])
             if ref not in host.vms and not any(vm.name == ref for vm in host.vms.values()):
                 raise RequestError(404, f"Virtual machine {ref} not found on host {host.id}")
         return ref

@@ -181,15 +181,15 @@ class Simulator(RestApi):
         except ValueError:
             client.enqueue(self._frame("global", "error", {"error": json_error(text)}))
             return
-        frame = {} if frame is None else frame
-        if not isinstance(frame, dict) or not isinstance(frame.get("event_type", ""), str):
+        frame = {} if frame is None else frame  # Go reads null into an empty header
+        if not isinstance(frame, dict) or not all(isinstance(frame.get(key, ""), str) for key in ("event_type", "id")):
             client.enqueue(self._frame("global", "error", {"error": header_error(frame)}))
             return
         event_type = frame.get("event_type", "")
         if event_type not in CHANNELS:
             client.enqueue(self._frame("global", "error", {"error": f"invalid message type {event_type}"}))
             return
-        ref_id = frame.get("id") if isinstance(frame.get("id"), str) and frame.get("id") else self._ids()
+        ref_id = frame.get("id") or self._ids()
         message = frame.get("message")
         if event_type not in HANDLED:
             client.enqueue(self._frame("global", "error", {"error": f"no handlers registered for type {event_type}"},

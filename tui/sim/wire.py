@@ -152,10 +152,11 @@ def json_error(text: str) -> str:
 
 
 def header_error(value: Any) -> str:
-    """What Go says when a client frame is JSON but not an object with a string ``event_type``."""
+    """What Go says when a client frame is JSON but not an object with a string ``event_type`` and ``id``."""
     kinds = {list: "array", str: "string", bool: "bool", int: "number", float: "number", type(None): "null"}
     if not isinstance(value, dict):
         return f"json: cannot unmarshal {kinds.get(type(value), 'value')} into Go value of type eventemitter.routingHeader"
-    field = value.get("event_type")
-    return (f"json: cannot unmarshal {kinds.get(type(field), 'value')} into Go struct field "
-            "routingHeader.event_type of type constants.EventType")
+    name, kind = ("event_type", "constants.EventType") if not isinstance(value.get("event_type", ""), str) \
+        else ("id", "string")
+    return (f"json: cannot unmarshal {kinds.get(type(value.get(name)), 'value')} into Go struct field "
+            f"routingHeader.{name} of type {kind}")

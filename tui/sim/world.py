@@ -154,6 +154,13 @@ class World(VmActivity, FleetActivity, ServiceActivity, Flood):
         """The orchestrator's link to each host: ``connected``, ``disconnected`` or ``degraded``."""
         return {host.id: host.link for host in self._hosts.values()}
 
+    def find_host(self, host_id: str) -> SimHost:
+        """A host of the fleet by id; :class:`RequestError` 404 when there is none."""
+        host = self._hosts.get(host_id)
+        if host is None:
+            raise RequestError(404, f"Host {host_id} not found")
+        return host
+
     def find_vm(self, ref: str) -> tuple[SimHost, SimVM]:
         """A VM of the fleet by id or name; :class:`RequestError` 404 when there is none."""
         for host in self._hosts.values():
