@@ -123,6 +123,7 @@ class Measured:
     titled: bool = True  # the tree's title showed the snapshot's hosts before the window
     calm: bool = True  # its CPU fell below 80% of a core after the snapshot (else the window opened after 60 s)
     error: str = ""  # the app failed: why (no figures)
+    drop_rate: float = 0.0  # frames a second the hub's queue dropped for the app (2,048 per 100-ms flush at most)
 
 
 def run_tool(cmd: list[str], size: tuple[int, int], env: dict, seconds: float, warm: float) -> Measured:
@@ -154,15 +155,16 @@ def run_app(sim: SimProcess, size: tuple[int, int], env: dict, seconds: float, w
         if extra_rate:
             sim.set_rate(extra_rate)
         time.sleep(warm)
-        sent0, simcpu0 = sim.sent.value, sim.cpu.value
+        sent0, drop0, simcpu0 = sim.sent.value, sim.dropped.value, sim.cpu.value
         window, data = run.measure(seconds, capture)
-        sent1, simcpu1 = sim.sent.value, sim.cpu.value
+        sent1, drop1, simcpu1 = sim.sent.value, sim.dropped.value, sim.cpu.value
         sim.set_rate(0)
         reconnects = sim.connections.value - conns0 - 1
         time.sleep(0.3)  # the last flush of the load reaches the app before it quits
         run.quit(b"q")
     return Measured(window, data, ready, (sent1 - sent0) / window.seconds, (simcpu1 - simcpu0) / window.seconds,
-                    run.quit_s, run.left_behind, run.exit_code, reconnects, titled, calm)
+                    run.quit_s, run.left_behind, run.exit_code, reconnects, titled, calm,
+                    drop_rate=(drop1 - drop0) / window.seconds)
 
 
 def phase_sim(spec: Spec, world_rate: float) -> tuple[SimProcess, float]:
@@ -261,7 +263,8 @@ def report(result: Result, base: dict, apps: dict, rates: dict, missing: list[st
             load = ""
             if spec.total_rate:
                 world, extra = rates[spec.key]
-                load = f" [{m.ev_rate:,.0f} ev/s sent = world ~{world:,.0f} + {extra:,.0f}]"
+                drops = f", {m.drop_rate:,.0f}/s dropped by the hub's queue" if m.drop_rate >= 1 else ""
+                load = f" [{m.ev_rate:,.0f} ev/s sent{drops}; asked: world ~{world:,.0f} + {extra:,.0f}]"
             elif not spec.frozen:
                 load = f" [{m.ev_rate:,.1f} ev/s sent]"
             kb_ok = None if spec.max_kbs is None else m.window.bytes_per_s / 1000 <= spec.max_kbs
