@@ -9,7 +9,17 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 
-from servers import HOST_A, HOST_B, Conn, HubServer, fast_settings, frame, go_timestamp, host_record, vm_record
+from servers import (
+    HOST_A,
+    HOST_B,
+    Conn,
+    HubServer,
+    fast_settings,
+    frame,
+    go_timestamp,
+    host_record,
+    vm_record,
+)
 from servers import wait_until as until
 from test_cli import cli_env, finish, spawn
 

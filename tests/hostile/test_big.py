@@ -18,7 +18,7 @@ async def test_a_ten_megabyte_description_is_cut_and_the_app_answers_keys():
         hub.hosts = [host_record(HOST_A, "mac-01.local", description=HUGE), host_record(HOST_B, "", description=HUGE)]
 
         async def script(conn: Conn) -> None:
-            for i in range(20):
+            for _ in range(20):
                 await conn.send(frame("orchestrator", "HOST_LOGS_UPDATE", {"host_id": HOST_A, "log": {
                     "level": "info", "message": HUGE[: 1_000_000], "time": ""}}))
 
