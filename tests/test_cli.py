@@ -294,7 +294,7 @@ async def test_status_table_of_a_healthy_world_exits_0(sim):
         for record in world_hosts(sim):
             row = rows[f"{hostname(record)} ({record['description']})"]
             assert row["STATE"] == "healthy"
-            assert row["LINK"] == "unknown"  # the snapshot does not tell the orchestrator's link to a host
+            assert row["LINK"] == "connected"  # the record's has_websocket_events: the live link to the host
             assert row["VMS"] == vm_summary(sim, record["id"])
             assert re.fullmatch(r"\d+s ago", row["LAST HEARD"]), row
         assert lines[-1] == "events 1  malformed 0  duplicates 0"  # the confirmation; the world is frozen
@@ -315,15 +315,15 @@ EXIT_CASES = {
     "unhealthy": (HEALTHY_SEED, lambda ids: [_health(ids[0], "unhealthy")], 2, "unhealthy: {0}"),
     "link disconnected": (HEALTHY_SEED, lambda ids: [_link(ids[1], "HOST_WEBSOCKET_DISCONNECTED",
                                                             "websocket_disconnected")],
-                          1, "link down or degraded: {1}"),
+                          1, "link disconnected: {1}"),
     "link degraded": (HEALTHY_SEED, lambda ids: [_link(ids[2], "HOST_WEBSOCKET_DEGRADED", "unhealthy")],
-                      1, "link down or degraded: {2}"),
+                      1, "link degraded: {2}"),
     "health unknown": (HEALTHY_SEED, lambda ids: [("orchestrator", "HOST_STATS_UPDATE",
                                                    {"host_id": GHOST, "stats": {}})],
-                       1, "health unknown: host ffffffff"),
+                       1, "events name 1 host or VMs that the listings do not have"),
     "unhealthy beats link down": (HEALTHY_SEED, lambda ids: [
         _link(ids[0], "HOST_WEBSOCKET_DISCONNECTED", "websocket_disconnected"), _health(ids[3], "unhealthy")],
-        2, "unhealthy: {3}; link down or degraded: {0}"),
+        2, "unhealthy: {3}; link disconnected: {0}"),
     "recovered": (SICK_SEED, lambda ids: [_health(i, "healthy") for i in ids], 0, "all hosts healthy"),
 }
 
@@ -386,7 +386,8 @@ async def test_status_json_matches_the_world(sim):
     assert full.rc == narrow.rc == 0, full.err + narrow.err
     assert full.err == narrow.err == ""
     doc = json.loads(full.out)
-    assert set(doc) == {"url", "client_id", "subscriptions", "generated_at", "hosts", "totals", "events"}
+    assert set(doc) == {"url", "client_id", "subscriptions", "generated_at", "verdict", "hosts", "totals", "events"}
+    assert doc["verdict"] == {"code": 0, "level": "OK", "reasons": []}
     assert doc["url"] == sim.url
     assert doc["client_id"] in sim.sent_counts  # the id the simulator gave this connection
     assert doc["subscriptions"] == ["orchestrator", "health", "global"]
@@ -395,14 +396,14 @@ async def test_status_json_matches_the_world(sim):
     expected_hosts = sorted(world_hosts(sim), key=lambda r: (hostname(r), r["id"]))
     assert [h["id"] for h in doc["hosts"]] == [r["id"] for r in expected_hosts]
     for host, record in zip(doc["hosts"], expected_hosts, strict=True):
-        assert set(host) == {"id", "name", "host", "description", "state", "link", "last_heard", "vms"}
+        assert set(host) == {"id", "name", "host", "description", "state", "link", "last_heard", "problems", "vms"}
         assert host["name"] == hostname(record)
         assert host["host"] == record["host"]
         assert host["description"] == record["description"]
         assert host["state"] == record["state"] == "healthy"
-        assert host["link"] == "unknown"
+        assert host["link"] == "connected" and host["problems"] == []
         assert ISO_MS.match(host["last_heard"])
-        vms = sorted(({"id": m["ID"], "name": m["Name"], "state": m["State"], "os": m["OS"]}
+        vms = sorted(({"id": m["ID"], "name": m["Name"], "state": m["State"], "os": m["OS"], "unsure": False}
                       for m in machines if m["host_id"] == record["id"]), key=lambda v: (v["name"].lower(), v["id"]))
         assert host["vms"] == vms
     assert doc["totals"] == {
@@ -411,7 +412,8 @@ async def test_status_json_matches_the_world(sim):
         "vms": len(machines),
         "vms_by_state": dict(sorted(Counter(m["State"] for m in machines).items())),
     }
-    assert doc["events"] == {"received": 1, "malformed": 0, "duplicates": 0, "by_channel": {"global": 1}}
+    assert doc["events"] == {"received": 1, "malformed": 0, "duplicates": 0, "late": 0, "gaps": 0,
+                             "suspected_losses": 0, "by_channel": {"global": 1}}
     # --channels, and a URL with the /api prefix spelt out
     other = json.loads(narrow.out)
     assert other["url"] == sim.url
