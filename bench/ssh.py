@@ -37,6 +37,8 @@ NAME = "ssh"
 TITLE = "the real app in a pseudo-terminal: bytes to the terminal and CPU, idle to 20,000 ev/s"
 SIZES = ((160, 50), (80, 24))
 SEED = 7
+#: (d) has no fixed target: no worse than the app before issue 14's work, two runs at fc1b06c (bench/RESULTS.md)
+TODAY_D = {(160, 50): ("160-179 KB/s", "41-47%"), (80, 24): ("42-48 KB/s", "38-44%")}
 #: the tree's border title once the snapshot is in ("Hosts (12)"): the app is ready to be measured
 TREE_TITLE = r"Hosts \([1-9]"
 
@@ -271,11 +273,11 @@ def report(result: Result, base: dict, apps: dict, rates: dict, missing: list[st
             cpu_ok = None if spec.max_cpu is None else m.window.cpu_share <= spec.max_cpu
             result.add(f"{label} ({spec.key}) {spec.label}: bytes to the terminal{load}",
                        f"{kbs(m)} ({m.window.writes_per_s:.1f} writes/s)", ctx_b,
-                       "record (no worse than today)" if spec.max_kbs is None else f"<= {spec.max_kbs:g} KB/s",
+                       f"no worse than {TODAY_D[size][0]}" if spec.max_kbs is None else f"<= {spec.max_kbs:g} KB/s",
                        kb_ok)
             result.add(f"{label} ({spec.key}) CPU of the app (share of one core)",
                        f"{cpu(m)} (simulator {m.sim_cpu:.0%})", ctx_c,
-                       "record (no worse than today)" if spec.max_cpu is None else f"<= {spec.max_cpu:.0%}", cpu_ok)
+                       f"no worse than {TODAY_D[size][1]}" if spec.max_cpu is None else f"<= {spec.max_cpu:.0%}", cpu_ok)
     for (key, size), m in apps.items():
         if m.capture:
             stream_notes(result, key, size, m, seconds, capture_dir)
