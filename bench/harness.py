@@ -146,8 +146,7 @@ async def settle_keys(app: BenchApp, timeout: float = 3.0) -> None:
 
 
 def feed_thread_id(app: HubtopApp) -> int | None:
-    thread = app.feed_thread._thread
-    return thread.native_id if thread is not None else None
+    return app.monitor.thread_id
 
 
 async def wait_for_model(app: HubtopApp, timeout: float) -> float:
@@ -155,10 +154,10 @@ async def wait_for_model(app: HubtopApp, timeout: float) -> float:
     t0 = time.perf_counter()
     tree = app.query_one("#tree")
     while time.perf_counter() - t0 < timeout:
-        if app.feed.snapshots and tree.rows and app.ticks:
+        if app.monitor.feed.snapshots and tree.rows and app.ticks:
             return time.perf_counter() - t0
-        if app.feed_thread.crashed is not None:
-            raise RuntimeError(f"the feed thread crashed: {app.feed_thread.crashed!r}")
+        if app.ingest_error is not None:
+            raise RuntimeError(f"the feed stopped: {app.ingest_error}")
         await asyncio.sleep(0.05)
-    st = app.feed.status
+    st = app.monitor.feed.status
     raise RuntimeError(f"no snapshot in {timeout:g} s (feed status: {st.line if st else None})")

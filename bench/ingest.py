@@ -3,7 +3,7 @@
 The flood server (child process) sends the confirmation then N frames of ``World(1000, 20).flood_frames``
 and closes. Alternating runs on fresh connections: the bare loop (``websockets`` ``connect`` with
 compression=None and the client's own max_size / max_queue, ``recv()`` N times) and hubtop's real path:
-``HubClient(settings, feed, snapshot=False)`` with a :class:`~tui.feed.Feed` as the sink, the model
+``HubClient(settings, feed, snapshot=False)`` with a :class:`~tui.live.feed.Feed` as the sink, the model
 pre-loaded with the same world's snapshot (so events land on known hosts and VMs, as in the app). A run's
 clock starts when the confirmation is received and stops when frame N has been handled. Median of 3.
 """
@@ -26,7 +26,7 @@ def snapshot_records(hosts: int = 1000, vms: int = 20, seed: int = 7):
     """The world's REST snapshot as the client would validate it (HostRecord / VMRecord lists)."""
     from pydantic import TypeAdapter
 
-    from tui.hub.models import HostRecord, VMRecord
+    from tui.protocol.models import HostRecord, VMRecord
     from tui.sim import World
 
     world = World(hosts, vms, seed=seed)
@@ -36,7 +36,7 @@ def snapshot_records(hosts: int = 1000, vms: int = 20, seed: int = 7):
 
 
 def settings_for(port: int):
-    from tui.config import Secret, Settings
+    from tui.settings import Secret, Settings
 
     return Settings(url=f"http://127.0.0.1:{port}", token=Secret(TOKEN))
 
@@ -46,7 +46,7 @@ async def bare_loop(server: FloodServer, n: int, validate: bool = False) -> tupl
     the clocks start at the confirmation."""
     from websockets.asyncio.client import connect
 
-    from tui.config import Settings
+    from tui.settings import Settings
 
     s = Settings()
     async with connect(server.ws_url, compression=None, max_size=s.max_frame, max_queue=64, proxy=None,
@@ -55,7 +55,7 @@ async def bare_loop(server: FloodServer, n: int, validate: bool = False) -> tupl
         t0, c0 = time.perf_counter(), time.thread_time()
         received = 0
         if validate:  # the floor of a typed parse: one pydantic-core pass per frame, nothing kept
-            from tui.hub.models import Envelope
+            from tui.protocol.models import Envelope
 
             check = Envelope.model_validate_json
             while received < n:
@@ -82,7 +82,7 @@ async def bare_aiohttp(server: FloodServer, n: int) -> float:
 
 
 def _timed_feed_class():
-    from tui.feed import Feed
+    from tui.live.feed import Feed
 
     class TimedFeed(Feed):
         """The real Feed; notes when the confirmation and frame N went through (one check per burst the
@@ -119,13 +119,13 @@ def _timed_feed_class():
 
 async def hubtop_run(server: FloodServer, n: int, records, profile=None) -> tuple[float, float, object]:
     """Frames a second through HubClient + Feed: (per wall second, per CPU second of the thread, the feed)."""
-    from tui import gcpolicy
-    from tui.hub.client import HubClient, Snapshot
+    from tui.live.tuning import Tuning
+    from tui.transport.client import HubClient, Snapshot
 
     feed = _timed_feed_class()(n + 1)  # the confirmation, then n frames
     feed.handle(Snapshot(*records))
     feed.cluster.take_changes()
-    gcpolicy.settle(collect=True)  # as the app does once the snapshot is loaded
+    Tuning().settle(collect=True)  # as the app does once the snapshot is loaded
     client = HubClient(settings_for(server.port), feed, snapshot=False)
     if profile is not None:
         profile.start()
@@ -148,9 +148,9 @@ def breakdown(records) -> dict[str, float]:
     """Per-frame cost of the pieces, in process, on the flood server's own pool (µs, best of 3)."""
     import json
 
-    from tui.hub.client import Snapshot
-    from tui.hub.parse import parse_frame
+    from tui.protocol.parse import parse_frame
     from tui.sim import World
+    from tui.transport.client import Snapshot
 
     frames = World(1000, 20, seed=7).flood_frames(32_768)
 

@@ -24,7 +24,7 @@ DEADLINE_S = 95.0
 
 
 async def app_run(server: FloodServer, n: int, warm: int, deadline: float) -> dict:
-    from tui.config import Secret, Settings
+    from tui.settings import Secret, Settings
 
     from .harness import BenchApp, KeyProber, Sampler, settle_keys, wait_for_model
 
@@ -34,7 +34,7 @@ async def app_run(server: FloodServer, n: int, warm: int, deadline: float) -> di
         out["ready_s"] = await wait_for_model(app, 120)
         await asyncio.sleep(1.5)
         out["rss_idle"] = rss_bytes()
-        journal = app.feed.journal
+        journal = app.monitor.feed.journal
         base = journal.received
         target = base + n
 

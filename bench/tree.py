@@ -1,9 +1,9 @@
 """5 · tree: the host tree at 1,000 hosts x 20 VMs, in the real app (``run_test(size=(160, 50))``).
 
 No socket: the app runs with ``start_feed=False`` and the model is fed directly, as the feed thread would
-(``app.feed(item)`` takes the feed lock), so only the UI side is measured.
+(``app.monitor.feed(item)`` takes the feed lock), so only the UI side is measured.
 
-- snapshot to first full paint: from handing the 1,000 x 20 ``Snapshot`` to ``app.feed`` until the tree's
+- snapshot to first full paint: from handing the 1,000 x 20 ``Snapshot`` to ``app.monitor.feed`` until the tree's
   rows are built (the app's own 10 Hz tick does it) and the screen refresh after that tick completed
   (``call_after_refresh``). A fresh app each repetition (the first snapshot also triggers ``gc.freeze``).
 - filter keystroke to repaint: "/" opens the filter, then each character of a word is posted as a key event;
@@ -11,7 +11,7 @@ No socket: the app runs with ``start_feed=False`` and the model is fed directly,
   at once, after the typing settles, or on its tick) and the screen refresh after it completed. Clearing:
   Escape (the app's clear-filter binding) from a filtered tree back to all 21,000 rows, timed the same way.
 - 1,000 VM changes in one tick: 1,000 ``HOST_VM_STATE_CHANGED`` events for 1,000 different VMs go through
-  ``app.feed``, then ``app.refresh_from_model()`` is called and timed (and the paint after it).
+  ``app.monitor.feed``, then ``app.refresh_from_model()`` is called and timed (and the paint after it).
 - context: one structural change (``HOST_VM_ADDED``) and the tick that takes it.
 Baselines in the same run: the model-only parts (``Cluster.load_snapshot``, ``Cluster.filter``, applying the
 1,000 events) and an empty tick.
@@ -60,7 +60,7 @@ async def until_rebuilt(app: BenchApp, tree, old_rows, value: str, timeout: floa
 
 
 def snapshot_items():
-    from tui.hub.client import Snapshot
+    from tui.transport.client import Snapshot
 
     from .ingest import snapshot_records
 
@@ -70,7 +70,7 @@ def snapshot_items():
 
 def vm_change_events(cluster, n: int, rng: random.Random):
     """``n`` HOST_VM_STATE_CHANGED events (parsed by the real parser) for ``n`` different VMs."""
-    from tui.hub.parse import parse_frame
+    from tui.protocol.parse import parse_frame
     from tui.sim.frames import IdSource, encode_frame, now_rfc3339
 
     pairs = [(h.id, vm) for h in cluster.hosts.values() for vm in h.vms.values()]
@@ -86,7 +86,7 @@ def vm_change_events(cluster, n: int, rng: random.Random):
 
 def vm_added_event(cluster, rng: random.Random, n: int):
     """One HOST_VM_ADDED event: a new VM on a random host (a structural change of the tree)."""
-    from tui.hub.parse import parse_frame
+    from tui.protocol.parse import parse_frame
     from tui.sim.frames import IdSource, encode_frame, now_rfc3339
 
     hid = rng.choice(sorted(cluster.hosts))
@@ -97,7 +97,7 @@ def vm_added_event(cluster, rng: random.Random, n: int):
 
 
 def settings():
-    from tui.config import Settings
+    from tui.settings import Settings
 
     return Settings(url="http://127.0.0.1:9")
 
@@ -113,9 +113,9 @@ async def snapshot_run(snapshot) -> dict:
         await asyncio.sleep(0.7)  # past the tree's rebuild throttle after its first (empty) build
         tree = app.query_one("#tree")
         t0 = time.perf_counter()
-        app.feed(snapshot)
+        app.monitor.feed(snapshot)
         t_loaded = time.perf_counter()
-        expected = len(app.feed.cluster.hosts) + sum(len(h.vms) for h in app.feed.cluster.hosts.values())
+        expected = len(app.monitor.feed.cluster.hosts) + sum(len(h.vms) for h in app.monitor.feed.cluster.hosts.values())
         after = t_loaded
         while True:
             painted = await paint_after(app, after)
@@ -133,9 +133,9 @@ async def interactive_run(snapshot, repeats: int, rng: random.Random) -> dict:
                  "apply": [], "paint_after_tick": [], "rows_after_clear": [], "structure": []}
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.pause()
-        app.feed(snapshot)
+        app.monitor.feed(snapshot)
         tree = app.query_one("#tree")
-        cluster = app.feed.cluster
+        cluster = app.monitor.feed.cluster
         total_rows = len(cluster.hosts) + sum(len(h.vms) for h in cluster.hosts.values())
         while len(tree.rows) < total_rows:
             await asyncio.sleep(0.05)
@@ -180,7 +180,7 @@ async def interactive_run(snapshot, repeats: int, rng: random.Random) -> dict:
             evs = vm_change_events(cluster, 1000, rng)
             t0 = time.perf_counter()
             for e in evs:
-                app.feed(e)
+                app.monitor.feed(e)
             t1 = time.perf_counter()
             app.refresh_from_model()
             t2 = time.perf_counter()
@@ -191,7 +191,7 @@ async def interactive_run(snapshot, repeats: int, rng: random.Random) -> dict:
         # one structural change (a VM added): the tick that takes it rebuilds the rows
         for i in range(repeats + 2):
             await asyncio.sleep(0.7)  # past the tree's structural-rebuild throttle
-            app.feed(vm_added_event(cluster, rng, i))
+            app.monitor.feed(vm_added_event(cluster, rng, i))
             t0 = time.perf_counter()
             app.refresh_from_model()
             out["structure"].append(time.perf_counter() - t0)
@@ -206,7 +206,7 @@ def _time(fn) -> float:
 
 
 def model_snapshot_time(snapshot) -> float:
-    from tui.cluster import Cluster
+    from tui.model.cluster import Cluster
 
     c = Cluster()
     return _time(lambda: c.load_snapshot(snapshot.hosts, snapshot.vms))
@@ -241,7 +241,7 @@ def run(args) -> Result:
     tot = median([s["total"] for s in snaps])
     result.add("snapshot -> first full paint", ms(tot) + f" (max {ms(max(s['total'] for s in snaps))})",
                f"Cluster.load_snapshot alone {ms(median(base_load))}", f"<= {T_SNAPSHOT:g} s", tot <= T_SNAPSHOT)
-    result.add("  of which: model load (in app.feed) / tick that built the rows",
+    result.add("  of which: model load (in app.monitor.feed) / tick that built the rows",
                f"{ms(median([s['load'] for s in snaps]))} / {ms(median([s['tick'] for s in snaps]))}")
     keys = inter["keys"] + inter["first_keys"]
     k95 = percentile(keys, 95)

@@ -10,7 +10,7 @@ simulator flushes every 100 ms, so the load arrives as ~2,000-frame bursts ten t
 hub's.
 
 One run, three phases on the same simulator:
-1. headless baseline: ``FeedThread`` + ``Feed`` (no app) under the same load for a while: what the socket,
+1. headless baseline: a ``Monitor`` (client + ``Feed`` in a thread, no app) under the same load for a while: what the socket,
    the simulator and the ingest path do alone (lag, drops);
 2. the app idle (the world's own ~1,700 ev/s only): key latency and refresh rate at rest (baseline);
 3. the app under the load for 30 s.
@@ -60,7 +60,7 @@ def world_rate(hosts: int = HOSTS, vms: int = VMS, seed: int = SEED, seconds: fl
 
 
 def settings_for(url: str):
-    from tui.config import Secret, Settings
+    from tui.settings import Secret, Settings
 
     return Settings(url=url, token=Secret(TOKEN))
 
@@ -161,14 +161,16 @@ async def drain(sim: SimProcess, received, timeout: float = 15.0) -> float | Non
 
 
 async def headless_phase(sim: SimProcess, rate: float, seconds: float) -> Phase:
-    """The same load into FeedThread + Feed without the app: the ingest path and the socket alone."""
-    from tui.cluster import Cluster
-    from tui.feed import Feed, FeedThread
+    """The same load into a Monitor (its client and Feed in a thread) without the app: the ingest path and the
+    socket alone."""
+    import threading
 
-    settings = settings_for(sim.url)
-    feed = Feed(Cluster(settings.server_hostname), settings.journal_size)
-    ft = FeedThread(settings, feed)
-    ft.start()
+    from tui.live.monitor import Monitor
+
+    monitor = Monitor(settings_for(sim.url))
+    feed = monitor.feed
+    thread = threading.Thread(target=asyncio.run, args=(monitor.run(),), name="hubtop-feed", daemon=True)
+    thread.start()
     try:
         t0 = time.perf_counter()
         while not feed.snapshots:
@@ -181,12 +183,13 @@ async def headless_phase(sim: SimProcess, rate: float, seconds: float) -> Phase:
             return feed.journal.received
 
         sim.set_rate(rate)
-        ph = await run_phase("headless", seconds, sim, received, ft._thread.native_id if ft._thread else None)
+        ph = await run_phase("headless", seconds, sim, received, thread.native_id)
         sim.set_rate(0)
         ph.drain_s = await drain(sim, received)
     finally:
         sim.set_rate(0)
-        ft.stop()
+        monitor.stop()
+        thread.join(5)
     return ph
 
 
@@ -202,7 +205,7 @@ async def app_phases(sim: SimProcess, rate: float, idle_s: float, load_s: float,
         tid = feed_thread_id(app)
 
         def received() -> int:
-            return app.feed.journal.received
+            return app.monitor.feed.journal.received
 
         prober = KeyProber(app)
         prober.start()
@@ -235,8 +238,8 @@ async def app_phases(sim: SimProcess, rate: float, idle_s: float, load_s: float,
         info["connections"] = sim.connections.value
         info["skipped_keys"] = prober.skipped
         info["unanswered_keys"] = len(app.probe.posted)
-        info["journal"] = app.feed.journal.counters()
-        info["status"] = app.feed.status.state if app.feed.status else None
+        info["journal"] = app.monitor.feed.journal.counters()
+        info["status"] = app.monitor.feed.status.state if app.monitor.feed.status else None
         probe = app.probe
     return idle, load, probe, info
 

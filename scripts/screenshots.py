@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui.app.app import HubtopApp  # noqa: E402
-from tui.config import Secret, Settings  # noqa: E402
+from tui.settings import Secret, Settings  # noqa: E402
 from tui.sim import Simulator, start  # noqa: E402
 
 OUT = ROOT / "screenshots"

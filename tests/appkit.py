@@ -8,14 +8,13 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tui import clock
 from tui.app.app import HubtopApp
-from tui.config import Secret, Settings
-from tui.hub.client import Snapshot, Status
-from tui.hub.models import HostRecord, VMRecord
-from tui.hub.parse import parse_frame
+from tui.protocol.models import HostRecord, VMRecord
+from tui.protocol.parse import parse_frame
+from tui.settings import Secret, Settings
 from tui.sim import Simulator, World, start
 from tui.sim.frames import encode_frame
+from tui.transport.client import Snapshot, Status
 
 FROZEN_AT = 1_795_000_000.0  # 2026-11-18, any fixed instant will do
 
@@ -62,13 +61,11 @@ def screen_text(widget) -> list[str]:
 def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> HubtopApp:
     """An app with no socket: a seeded world's snapshot and events go straight into its feed, with the
     clock frozen, so every run draws the same screen."""
-    clock.freeze(FROZEN_AT)
     world = World(hosts=hosts, vms=vms, seed=seed, epoch=FROZEN_AT - 3600)
     settings = Settings(url="http://127.0.0.1:5680", token=Secret("snapshot-token"))
-    app = HubtopApp(settings, start_feed=False)
-    feed = app.feed
-    feed.rate = lambda now=None: 0.0  # type: ignore[method-assign]
-    feed.channel_rate = lambda channel, now=None: 0.0  # type: ignore[method-assign]
+    app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT)
+    feed = app.monitor.feed
+    feed.clock = lambda: 0.0  # the rates' own clock stands still too: every rate reads 0
     feed.handle(Status("connected", "connected", client_id="3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
                        subscriptions=("orchestrator", "health", "global")))
     hosts_rec = [HostRecord.model_validate(h) for h in world.hosts_json()]

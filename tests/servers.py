@@ -5,7 +5,7 @@
   (statuses at connect, pongs, confirmation, unsubscribe answers, REST overrides) and records of what it saw
   (requests, logins, unsubscribes, connection attempts, how many sockets were open at once).
 - :class:`RawHub`: a ``websockets`` server for frame-level scripts; it answers the two snapshot GETs itself
-  (``process_request``), so a :class:`~tui.hub.client.HubClient` works against it unchanged.
+  (``process_request``), so a :class:`~tui.transport.client.HubClient` works against it unchanged.
 - :class:`SilentServer`: accepts TCP connections and never answers (timeouts).
 - :class:`ServerThread`: any of these in its own thread and event loop, for a test that blocks its own loop
   (a busy UI) or calls a synchronous entry point (``asyncio.run`` inside the CLI).
@@ -34,10 +34,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from websockets.asyncio.server import ServerConnection, serve
 
-from tui.config import Secret, Settings
-from tui.hub.client import HubClient, Snapshot, Status
-from tui.hub.errors import HubError
-from tui.hub.parse import Event, Malformed, Note
+from tui.protocol.errors import HubError
+from tui.protocol.parse import Event, Malformed, Note
+from tui.settings import Secret, Settings
+from tui.transport.client import HubClient, Snapshot, Status
 
 ALL_CHANNELS = (
     "global", "orchestrator", "health", "pdfm", "system", "stats", "system_logs", "reverse_proxy",

@@ -14,9 +14,9 @@ from tui.app.screens.details import DetailsScreen
 from tui.app.screens.event_detail import EventDetailScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.host_details import HostDetails
-from tui.cluster import hostname_of
-from tui.config import Secret
-from tui.hub.parse import Event
+from tui.model.entities import hostname_of
+from tui.protocol.parse import Event
+from tui.settings import Secret
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,8 +26,8 @@ def tree_rows(app: HubtopApp) -> list[tuple[str, str, str]]:
 
 
 def connected(app: HubtopApp) -> bool:
-    st = app.feed.status
-    return st is not None and st.state == "connected" and app.feed.snapshots > 0
+    st = app.monitor.feed.status
+    return st is not None and st.state == "connected" and app.monitor.feed.snapshots > 0
 
 
 async def test_tree_shows_every_host_and_vm_of_the_world() -> None:
@@ -103,7 +103,7 @@ async def test_log_follows_holds_and_resumes() -> None:
             assert "PAUSED" in static_text(app.status_bar)
             assert f"+{log.new_count:,} new" in static_text(app.status_bar)
             # the feed went on: the journal is ahead of the view
-            assert app.feed.journal.seq > held_at
+            assert app.monitor.feed.journal.seq > held_at
             await pilot.press("p")
             assert log.following and log.new_count == 0
             await pilot.pause(0.3)
@@ -179,7 +179,7 @@ async def test_filter_narrows_hosts_as_you_type_and_escape_clears() -> None:
             await pilot.press("slash", *"studio")
             await pilot.pause(0.2)
             shown = {h for k, h, _ in tree_rows(app) if k == "h"}
-            expected = {h.id for h in app.feed.cluster.hosts.values() if "studio" in h.label.lower()
+            expected = {h.id for h in app.monitor.feed.cluster.hosts.values() if "studio" in h.label.lower()
                         or "studio" in h.description.lower()
                         or any("studio" in vm.name.lower() for vm in h.vms.values())}
             assert shown == expected and shown < all_hosts
@@ -238,13 +238,13 @@ async def test_turning_a_channel_off_unsubscribes_with_the_live_client_id() -> N
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
             await wait_for(pilot, lambda: connected(app), what="the connection")
-            client_id = app.feed.status.client_id
+            client_id = app.monitor.feed.status.client_id
             assert client_id in sim.clients
             app.channels.focus()
             await pilot.press("down", "down", "space")  # global, orchestrator, [health]
             await wait_for(pilot, lambda: sim.unsubscribe_calls, what="the unsubscribe POST")
             assert sim.unsubscribe_calls[-1] == (client_id, ["health"])
-            await wait_for(pilot, lambda: "health" not in app.feed.status.subscriptions, what="confirmed off")
+            await wait_for(pilot, lambda: "health" not in app.monitor.feed.status.subscriptions, what="confirmed off")
 
             def health_row():
                 return next(r for r in app.channels.channel_rows if r.name == "health")
@@ -252,7 +252,7 @@ async def test_turning_a_channel_off_unsubscribes_with_the_live_client_id() -> N
             # the pane shows it on the next tick after the feed knows
             await wait_for(pilot, lambda: not health_row().confirmed, what="the row shown off")
             assert not health_row().wanted
-            assert app.feed.status.client_id == client_id  # same connection: no reconnect
+            assert app.monitor.feed.status.client_id == client_id  # same connection: no reconnect
 
 
 async def test_turning_a_channel_on_reconnects_with_the_new_set() -> None:
@@ -260,16 +260,16 @@ async def test_turning_a_channel_on_reconnects_with_the_new_set() -> None:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
             await wait_for(pilot, lambda: connected(app), what="the connection")
-            first_client = app.feed.status.client_id
+            first_client = app.monitor.feed.status.client_id
             app.toggle_channel("pdfm")
-            await wait_for(pilot, lambda: connected(app) and app.feed.status.client_id != first_client,
+            await wait_for(pilot, lambda: connected(app) and app.monitor.feed.status.client_id != first_client,
                            what="the reconnect")
             asked, confirmed = sim.connections[-1]
             assert "pdfm" in asked and "pdfm" in confirmed
-            assert "pdfm" in app.feed.status.subscriptions
+            assert "pdfm" in app.monitor.feed.status.subscriptions
             # the old socket was closed first: the one-connection-per-IP server never said 409
             assert len(sim.connections) == 2
-            assert app.feed.status.state == "connected"
+            assert app.monitor.feed.status.state == "connected"
 
 
 async def test_palette_offers_every_channel_toggle() -> None:
@@ -289,7 +289,7 @@ async def test_export_writes_the_journal(tmp_path) -> None:
     async with simulator(rate=50) as sim:
         app = HubtopApp(settings_for(sim), export_dir=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.feed.journal.received > 30, what="events")
+            await wait_for(pilot, lambda: app.monitor.feed.journal.received > 30, what="events")
             await pilot.press("e")
             await wait_for(pilot, lambda: app.last_export is not None, what="the export")
             lines = app.last_export.read_text().splitlines()
@@ -307,7 +307,7 @@ async def test_narrow_the_log_to_a_host_and_back() -> None:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
             log = app.log_view
-            await wait_for(pilot, lambda: connected(app) and app.feed.journal.received > 20, what="events")
+            await wait_for(pilot, lambda: connected(app) and app.monitor.feed.journal.received > 20, what="events")
             host_id = app.host_tree.cursor_key[1]
             await pilot.press("n")
             await wait_for(pilot, lambda: log.row_count() > 2, what="the host's events")
@@ -318,9 +318,9 @@ async def test_narrow_the_log_to_a_host_and_back() -> None:
             assert "only" in log.border_title
             await pilot.press("n")
             assert log.narrow is None
-            with app.feed.lock:  # the feed goes on meanwhile: compare with the journal as the log syncs to it
-                log.sync()
-                assert log.row_count() == len(app.feed.journal)
+            with app.monitor.read() as live:  # the feed goes on meanwhile: compare as the log syncs to it
+                log.sync(live.journal, live.cluster)
+                assert log.row_count() == len(live.journal)
 
 
 async def test_help_screen_and_quit_exit_code() -> None:
@@ -343,7 +343,7 @@ async def test_wrong_token_shows_auth_failed_and_keeps_running() -> None:
         settings.token = Secret("not-the-token")
         app = HubtopApp(settings)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.feed.status and app.feed.status.state == "auth_failed",
+            await wait_for(pilot, lambda: app.monitor.feed.status and app.monitor.feed.status.state == "auth_failed",
                            what="the auth failure")
             await pilot.pause(0.3)
             bar = static_text(app.status_bar)
@@ -358,11 +358,11 @@ async def test_closed_port_shows_reconnecting_in_words() -> None:
     async with simulator() as sim:
         url = sim.url
     # the simulator is gone: its port is closed now
-    from tui.config import Settings
+    from tui.settings import Settings
 
     app = HubtopApp(Settings(url=url, token=Secret("x"), timeout=2.0))
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.feed.status and app.feed.status.state == "reconnecting",
+        await wait_for(pilot, lambda: app.monitor.feed.status and app.monitor.feed.status.state == "reconnecting",
                        what="reconnecting")
         await pilot.pause(0.2)
         bar = static_text(app.status_bar)
@@ -385,13 +385,13 @@ async def test_clearing_the_filter_shows_what_came_meanwhile() -> None:
                 "vm_id": "00000000-aaaa-bbbb-cccc-000000000002",
                 "new_vm": {"ID": "00000000-aaaa-bbbb-cccc-000000000002", "Name": "came-while-filtered",
                            "State": "running", "OS": "ubuntu"}}})
-            await wait_for(pilot, lambda: app.feed.cluster.vm(host, "00000000-aaaa-bbbb-cccc-000000000002"),
+            await wait_for(pilot, lambda: app.monitor.feed.cluster.vm(host, "00000000-aaaa-bbbb-cccc-000000000002"),
                            what="the new VM in the model")
             await pilot.press("escape")
             new_row = ("v", host, "00000000-aaaa-bbbb-cccc-000000000002")
             await wait_for(pilot, lambda: new_row in tree_rows(app), what="the new VM after clearing the filter")
             # every host of the model is back (the live world may have added or removed one meanwhile)
-            with app.feed.lock:
-                hosts = set(app.feed.cluster.hosts)
+            with app.monitor.read():
+                hosts = set(app.monitor.feed.cluster.hosts)
             await wait_for(pilot, lambda: {h for k, h, _ in tree_rows(app) if k == "h"} == hosts, what="all hosts")
             assert all_rows

@@ -30,11 +30,11 @@ from servers import (
 )
 from websockets.asyncio.server import ServerConnection
 
-from tui.config import Secret
-from tui.hub.client import HubClient, Status, backoff_delay
-from tui.hub.errors import HubError
-from tui.hub.models import Confirmation, HostStateBody
-from tui.hub.parse import body_model
+from tui.protocol.errors import HubError
+from tui.protocol.models import Confirmation, HostStateBody
+from tui.protocol.parse import body_model
+from tui.settings import Secret
+from tui.transport.client import HubClient, Status, backoff_delay
 
 MiB = 1024 * 1024
 

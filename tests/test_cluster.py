@@ -13,22 +13,15 @@ from rich.console import Console
 from servers import HOST_A, HOST_B, host_record, vm_record
 
 from tui.app.widgets.host_details import host_renderable
-from tui.cluster import (
-    _ORCHESTRATOR,
-    _PDFM,
-    DUPLICATE,
-    LOCAL_HOST_ID,
-    NOTHING,
-    STATS_HISTORY,
-    Cluster,
-    hostname_of,
-)
-from tui.cluster import CHANGED_HOST as HOST
-from tui.cluster import CHANGED_STRUCTURE as STRUCTURE
-from tui.cluster import CHANGED_VM as VM
-from tui.describe import summary
-from tui.hub.models import HostRecord, VMRecord, drawable_stats
-from tui.hub.parse import Event, parse_frame
+from tui.model.cluster import Cluster
+from tui.model.describe import summary
+from tui.model.entities import LOCAL_HOST_ID, STATS_HISTORY, hostname_of
+from tui.model.events import _ORCHESTRATOR, _PDFM, DUPLICATE, NOTHING
+from tui.model.events import CHANGED_HOST as HOST
+from tui.model.events import CHANGED_STRUCTURE as STRUCTURE
+from tui.model.events import CHANGED_VM as VM
+from tui.protocol.models import HostRecord, VMRecord, drawable_stats
+from tui.protocol.parse import Event, parse_frame
 
 _ids = itertools.count(1)
 
@@ -448,7 +441,7 @@ def test_duplicates_are_flagged_and_not_applied_twice(cluster):
 
 
 def test_the_dedup_window_remembers_recent_ids_and_forgets_old_ones():
-    from tui.cluster import DEDUP_WINDOW
+    from tui.model.cluster import DEDUP_WINDOW
 
     c = Cluster()
     for i in range(DEDUP_WINDOW * 2):

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.config import (
+from tui.protocol.errors import HubError
+from tui.protocol.models import CHANNELS, DEFAULT_CHANNELS
+from tui.settings import (
     DEFAULT_URL,
     Secret,
     Settings,
@@ -18,8 +20,6 @@ from tui.config import (
     normalise_url,
     parse_channels,
 )
-from tui.hub.errors import HubError
-from tui.hub.models import CHANNELS, DEFAULT_CHANNELS
 
 
 def settings_of(**kw) -> Settings:

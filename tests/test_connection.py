@@ -17,7 +17,7 @@ from servers import RawHub, wait_until
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tui.hub.connection import FrameConnection
+from tui.transport.connection import FrameConnection
 
 
 def wire(opcode: int, payload: bytes, *, fin: bool = True, mask: bool = False, rsv: int = 0) -> bytes:
@@ -177,7 +177,7 @@ async def test_a_handler_error_fails_the_connection_and_is_raised():
 async def test_messages_held_before_going_live_pause_reading_and_all_arrive():
     """Until the reader goes live (the REST snapshot is being taken), messages wait and reading pauses at
     the high-water mark; going live hands over all of them, in order, and reading resumes."""
-    from tui.hub import connection
+    from tui.transport import connection
 
     n = connection.HIGH_WATER * 3
 

@@ -40,14 +40,14 @@ from websockets.asyncio.server import ServerConnection
 from websockets.protocol import State
 
 from tui.app.app import HubtopApp
-from tui.cluster import Cluster
-from tui.config import Secret, Settings
-from tui.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
-from tui.hub.client import HubClient
-from tui.hub.parse import Event
-from tui.journal import Gap
+from tui.live.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
+from tui.model.cluster import Cluster
+from tui.model.journal import Gap
+from tui.protocol.parse import Event
+from tui.settings import Secret, Settings
 from tui.sim import Simulator, World, start
 from tui.sim.frames import encode_frame, now_rfc3339
+from tui.transport.client import HubClient
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -215,13 +215,13 @@ async def test_the_app_shows_the_gap_row_and_the_new_world():
     app = HubtopApp(settings_for(sim_a, **SMALL_BACKOFF))
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: up(app.feed) and app.host_tree.rows, what="the first snapshot")
+            await wait_for(pilot, lambda: up(app.monitor.feed) and app.host_tree.rows, what="the first snapshot")
             await runner.cleanup()
-            await wait_for(pilot, lambda: app.feed.status.state == "reconnecting" and app.feed.status.attempt >= 3,
+            await wait_for(pilot, lambda: app.monitor.feed.status.state == "reconnecting" and app.monitor.feed.status.attempt >= 3,
                            what="retries")
             sim_b = new_sim(seed=4, hosts=4, vms=2, token=sim_a.token)
             runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
-            await wait_for(pilot, lambda: up(app.feed, 2), what="the reconnect")
+            await wait_for(pilot, lambda: up(app.monitor.feed, 2), what="the reconnect")
             # the tree becomes the new world, nothing stale (its rebuilds are throttled: wait for it)
             expected = {("h", h["id"], "") for h in sim_b.world.hosts_json()} | {
                 ("v", v["host_id"], v["ID"]) for v in sim_b.world.machines_json()}
@@ -297,7 +297,7 @@ async def test_protocol_pings_are_answered_while_the_ui_is_busy():
         raw.hosts = [host_record(HOST_A, "busy.local")]
         app = HubtopApp(Settings(url=raw.url, token=Secret(TOKEN), timeout=5.0))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.feed) and count["pongs"] >= 2, what="connected, pings answered")
+            await wait_for(pilot, lambda: up(app.monitor.feed) and count["pongs"] >= 2, what="connected, pings answered")
             before = count["pongs"]
             end = time.monotonic() + 1.2  # the UI loop is busy (pure Python, holding the GIL between switches)
             while time.monotonic() < end:
@@ -306,7 +306,7 @@ async def test_protocol_pings_are_answered_while_the_ui_is_busy():
             await pilot.pause(0.2)
             assert answered_while_busy >= 3, count
             assert len(raw.connections) == 1 and raw.connections[0].state is State.OPEN
-            assert app.feed.status.state == "connected" and app.feed.snapshots == 1
+            assert app.monitor.feed.status.state == "connected" and app.monitor.feed.snapshots == 1
             await pilot.press("q")
 
 
@@ -415,7 +415,7 @@ async def test_409_is_explained_in_the_status_bar():
     async with served(one_connection_per_ip=True) as sim:
         app = HubtopApp(settings_for(sim, backoff_base=0.2, backoff_cap=0.8))
         async with app.run_test(size=(200, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.feed), what="connected")
+            await wait_for(pilot, lambda: up(app.monitor.feed), what="connected")
             ghosts = haunt(sim)
             await sim.drop_all(None)
 
@@ -435,7 +435,7 @@ async def test_409_is_explained_in_the_status_bar():
             assert "reconnecting in" in said[0] and "(409)" in said[0]
             for ghost in ghosts:
                 del sim.clients[ghost.id]
-            await wait_for(pilot, lambda: up(app.feed, 2), what="connected again")
+            await wait_for(pilot, lambda: up(app.monitor.feed, 2), what="connected again")
             await pilot.press("q")
 
 
@@ -566,18 +566,18 @@ def test_overload_is_when_the_rate_stays_near_what_the_server_can_queue():
 async def test_the_status_bar_warns_of_overload_and_suggests_muting_channels():
     clock = FakeClock()
     app = HubtopApp(Settings(url="http://127.0.0.1:9", token=Secret("t")), start_feed=False)
-    app.feed.clock = clock
+    app.monitor.feed.clock = clock
     async with app.run_test(size=(220, 30)) as pilot:
         app.refresh_from_model()
         assert "dropping events" not in static_text(app.status_bar, width=400)
-        with app.feed.lock:
-            drive(app.feed, clock, 16_384, 5)
+        with app.monitor.read():
+            drive(app.monitor.feed, clock, 16_384, 5)
         app.refresh_from_model()
         await pilot.pause()
         text = static_text(app.status_bar, width=400)
         assert "may be dropping events" in text and "mute noisy channels" in text
-        with app.feed.lock:
-            drive(app.feed, clock, 10, 5)
+        with app.monitor.read():
+            drive(app.monitor.feed, clock, 10, 5)
         app.refresh_from_model()
         assert "dropping events" not in static_text(app.status_bar, width=400)
         await pilot.press("q")
@@ -660,18 +660,18 @@ async def test_the_apps_export_matches_what_the_simulator_sent(tmp_path):
     async with served() as sim:
         app = HubtopApp(settings_for(sim), export_dir=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.feed), what="connected")
-            client_id = app.feed.status.client_id
+            await wait_for(pilot, lambda: up(app.monitor.feed), what="connected")
+            client_id = app.monitor.feed.status.client_id
             for item in sent:
                 sim.broadcast_raw(item)
-            await wait_for(pilot, lambda: app.feed.journal.received == 1 + len(sent), what="every frame")
+            await wait_for(pilot, lambda: app.monitor.feed.journal.received == 1 + len(sent), what="every frame")
             await wait_for(pilot, lambda: sim.sent_counts[client_id] == 1 + len(sent), what="the count")
             await pilot.press("e")
             await wait_for(pilot, lambda: app.last_export is not None, what="the export")
             records = [json.loads(line) for line in app.last_export.read_text().split("\n")[:-1]]
-            assert len(records) == sim.sent_counts[client_id] == app.feed.journal.received
+            assert len(records) == sim.sent_counts[client_id] == app.monitor.feed.journal.received
             assert export_entries(records[1:]) == expected_entries(sent)
-            counters_add_up(app.feed)
+            counters_add_up(app.monitor.feed)
             await pilot.press("q")
 
 

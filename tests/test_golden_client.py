@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.describe import summary
-from tui.hub.errors import for_status
-from tui.hub.parse import Event, body_model, parse_frame
 from tui.model.cluster import Cluster
+from tui.model.describe import summary
+from tui.protocol.errors import for_status
+from tui.protocol.parse import Event, body_model, parse_frame
 from tui.protocol.records import HostRecord, VMRecord, read_record
 
 GOLDEN = Path(__file__).parent / "golden"

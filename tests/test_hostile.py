@@ -30,13 +30,13 @@ from servers import (
 from websockets.asyncio.server import ServerConnection
 
 from tui.app.widgets.host_details import host_renderable, vm_renderable
-from tui.cluster import Cluster
-from tui.describe import summary
-from tui.feed import Feed
-from tui.hub.client import HubClient
-from tui.hub.models import HostRecord
-from tui.hub.parse import Event, Malformed, Note, parse_frame
-from tui.journal import Gap, entry_record, write_entries
+from tui.live.feed import Feed
+from tui.model.cluster import Cluster
+from tui.model.describe import summary
+from tui.model.journal import Gap, entry_record, write_entries
+from tui.protocol.models import HostRecord
+from tui.protocol.parse import Event, Malformed, Note, parse_frame
+from tui.transport.client import HubClient
 
 pytestmark = pytest.mark.timeout(120)
 

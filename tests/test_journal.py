@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from servers import HOST_A, host_record, vm_record
 
-from tui.cluster import Cluster
-from tui.feed import Feed
-from tui.hub.client import Snapshot, Status
-from tui.hub.models import HostRecord, VMRecord
-from tui.hub.parse import Event, Malformed, Note, parse_frame
-from tui.journal import DEFAULT_SIZE, Gap, Journal
+from tui.live.feed import Feed
+from tui.model.cluster import Cluster
+from tui.model.journal import DEFAULT_SIZE, Gap, Journal
+from tui.protocol.models import HostRecord, VMRecord
+from tui.protocol.parse import Event, Malformed, Note, parse_frame
+from tui.transport.client import Snapshot, Status
 
 
 def frame(n: int, channel: str = "orchestrator", message: str = "HOST_HEALTH_UPDATE", id: str | None = None) -> str:

@@ -7,10 +7,10 @@ import json
 
 from servers import HOST_A, HOST_B, host_record, vm_record
 
-from tui.hub.models import HostRecord, VMRecord
-from tui.hub.parse import Event, parse_frame
 from tui.model.cluster import Cluster
 from tui.model.events import LATE, NOTHING
+from tui.protocol.models import HostRecord, VMRecord
+from tui.protocol.parse import Event, parse_frame
 
 _ids = itertools.count(1)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from servers import HOST_A, host_record, vm_record
 
-from tui.hub.models import (
+from tui.protocol.models import (
     ClientIdBody,
     Confirmation,
     ErrorBody,
@@ -30,7 +30,7 @@ from tui.hub.models import (
     VMRecord,
     drawable_stats,
 )
-from tui.hub.parse import RAW_EXCERPT, Event, Malformed, body_model, parse_frame, parse_timestamp
+from tui.protocol.parse import RAW_EXCERPT, Event, Malformed, body_model, parse_frame, parse_timestamp
 
 TS = "2025-12-12T12:12:14.164146Z"
 

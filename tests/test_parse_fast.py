@@ -13,8 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from tui.hub.models import ORCHESTRATOR_BODIES, PDFM_BODIES, PDFM_TO_ORCHESTRATOR, VMRecord, drawable_stats
-from tui.hub.parse import (
+from tui.protocol.models import (
+    ORCHESTRATOR_BODIES,
+    PDFM_BODIES,
+    PDFM_TO_ORCHESTRATOR,
+    VMRecord,
+    drawable_stats,
+)
+from tui.protocol.parse import (
     Event,
     Malformed,
     _validate_frame,

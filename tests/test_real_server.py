@@ -23,12 +23,12 @@ from servers import (
 from servers import wait_until as until
 from test_cli import cli_env, finish, spawn
 
-from tui.feed import Feed
-from tui.hub.client import HubClient
-from tui.hub.parse import Event
+from tui.live.feed import Feed
 from tui.model.cluster import Cluster
 from tui.model.journal import Gap, GapKind
 from tui.protocol.items import ConnState
+from tui.protocol.parse import Event
+from tui.transport.client import HubClient
 
 
 @contextlib.asynccontextmanager
@@ -183,8 +183,8 @@ async def test_status_wait_whose_hub_dies_is_never_ok():
 
 
 async def test_nested_host_events_say_what_happened():
-    from tui.describe import summary
-    from tui.hub.parse import parse_frame
+    from tui.model.describe import summary
+    from tui.protocol.parse import parse_frame
 
     inner = {"id": "i1", "event_type": "catalog_cache", "timestamp": go_timestamp(), "message": "CACHE_ITEM_ADDED",
              "body": {"catalog_id": "macos-sequoia", "version": "v4", "architecture": "arm64"}}

@@ -7,11 +7,13 @@ import json
 import pytest
 from servers import HOST_A, HOST_B, host_record, vm_record
 
-from tui import render
-from tui.cluster import Cluster, Host
-from tui.hub.models import HostRecord, VMRecord
-from tui.hub.parse import Event, parse_frame
-from tui.journal import Journal
+from tui.commands import report as render
+from tui.model.cluster import Cluster
+from tui.model.describe import ago
+from tui.model.entities import Host
+from tui.model.journal import Journal
+from tui.protocol.models import HostRecord, VMRecord
+from tui.protocol.parse import Event, parse_frame
 from tui.protocol.text import json_line
 
 NOW = 1_750_000_000.0
@@ -117,8 +119,8 @@ def test_status_table_empty_and_never_heard():
 @pytest.mark.parametrize(("delta", "text"), [(0, "0s ago"), (59, "59s ago"), (60, "1m ago"), (3599, "59m ago"),
                                             (3600, "1h ago"), (86399, "23h ago"), (86400, "1d ago"), (-5, "0s ago")])
 def test_ago(delta, text):
-    assert render.ago(NOW - delta, NOW) == text
-    assert render.ago(None, NOW) == "never"
+    assert ago(NOW - delta, NOW) == text
+    assert ago(None, NOW) == "never"
 
 
 # ------------------------------------------------------------------------------------------------ JSON

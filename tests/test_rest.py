@@ -21,9 +21,9 @@ from servers import (
     vm_record,
 )
 
-from tui.config import Secret, Settings
-from tui.hub.errors import HubError
-from tui.hub.rest import HubRest
+from tui.protocol.errors import HubError
+from tui.settings import Secret, Settings
+from tui.transport.rest import HubRest
 
 SECRETS = (TOKEN, PASSWORD, API_KEY)
 

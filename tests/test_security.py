@@ -29,13 +29,13 @@ from servers import (
 )
 
 from tui.app.app import HubtopApp
-from tui.cluster import Cluster
-from tui.config import Secret, Settings, build_settings
-from tui.feed import Feed
-from tui.hub.client import PING, HubClient
-from tui.hub.errors import HubError
-from tui.hub.rest import HubRest
+from tui.live.feed import Feed
+from tui.model.cluster import Cluster
+from tui.protocol.errors import HubError
+from tui.settings import Secret, Settings, build_settings
 from tui.sim import Simulator, start
+from tui.transport.client import PING, HubClient
+from tui.transport.rest import HubRest
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -334,17 +334,17 @@ async def test_no_secret_on_screen_and_hubtop_only_reads(caplog, capfd, tmp_path
                                 backoff_base=0.05, backoff_cap=0.2)
         app = HubtopApp(settings, export_dir=tmp_path)
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app.feed), what="connected")
+            await wait_for(pilot, lambda: connected(app.monitor.feed), what="connected")
             app.toggle_channel("health")  # off: unsubscribe in place
-            await wait_for(pilot, lambda: "health" not in app.feed.status.subscriptions, what="health off")
+            await wait_for(pilot, lambda: "health" not in app.monitor.feed.status.subscriptions, what="health off")
             app.toggle_channel("health")  # on: a planned reconnect
-            await wait_for(pilot, lambda: connected(app.feed, 2) and "health" in app.feed.status.subscriptions,
+            await wait_for(pilot, lambda: connected(app.monitor.feed, 2) and "health" in app.monitor.feed.status.subscriptions,
                            what="health on")
             await wait_for(pilot, lambda: len([f for f in rec.frames if json.loads(f[1]) == PING_FRAME]) >= 2,
                            what="pings")
             sim.token = renewed  # the token expires: the server refuses it and drops the connection
             await sim.drop_all(1008)
-            await wait_for(pilot, lambda: connected(app.feed, 3), what="connected after a fresh login")
+            await wait_for(pilot, lambda: connected(app.monitor.feed, 3), what="connected after a fresh login")
             await pilot.press("e")
             await wait_for(pilot, lambda: app.last_export is not None, what="the export")
             await pilot.pause(0.3)
@@ -352,7 +352,7 @@ async def test_no_secret_on_screen_and_hubtop_only_reads(caplog, capfd, tmp_path
                 "the screen": app.export_screenshot(),
                 "the status bar": static_text(app.status_bar, width=400),
                 "the export": app.last_export.read_text(),
-                "notes": "\n".join(n.text for n in app.feed.notes),
+                "notes": "\n".join(n.text for n in app.monitor.feed.notes),
             }
             await pilot.press("q")
     finally:

@@ -11,8 +11,8 @@ import threading
 import pytest
 from servers import HubServer, ServerThread, standard_world
 
-from tui.config import Settings, build_settings
-from tui.hub.errors import HubError
+from tui.protocol.errors import HubError
+from tui.settings import Settings, build_settings
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,16 +6,7 @@ Regenerate after a deliberate UI change with ``pytest tests/test_snapshots.py --
 
 from __future__ import annotations
 
-import pytest
 from appkit import seeded_app
-
-from tui import clock
-
-
-@pytest.fixture(autouse=True)
-def _thaw_clock():
-    yield
-    clock.freeze(None)
 
 
 def test_main_screen_80x24(snap_compare) -> None:

@@ -128,7 +128,7 @@ def _err(message: str) -> None:
 
 
 def _settings(args: argparse.Namespace):
-    from .config import build_settings
+    from .settings import build_settings
 
     def prompt(user: str) -> str | None:
         if not sys.stdin.isatty():
@@ -154,7 +154,7 @@ def _settings(args: argparse.Namespace):
     for warning in warnings:
         print(f"hubtop: {warning}", file=sys.stderr)
     if settings.user and not settings.password:
-        from .hub.errors import HubError
+        from .protocol.errors import HubError
 
         raise HubError(f"--user {settings.user} needs a password: set HUBTOP_PASSWORD or run on a terminal", "config")
     return settings
@@ -173,14 +173,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args.command
     try:
         if command == "simulate":
-            from .commands import simulate
+            from .commands.simulate import simulate
 
             return simulate(args)
         if command == "demo":
-            from .commands import demo
+            from .commands.simulate import demo
 
             return demo(args)
-        from .hub.errors import HubError
+        from .protocol.errors import HubError
 
         try:
             settings = _settings(args)
@@ -188,14 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _err(str(err))
             return EXIT_UNKNOWN if command == "status" else 2
         if command == "status":
-            from .commands import status
+            from .commands.status import status
 
             return status(settings, as_json=args.json, wait=args.wait)
         if command == "tail":
-            from .commands import tail
+            from .commands.tail import tail
 
             return tail(settings, count=args.count)
-        from .commands import tui
+        from .commands.app import tui
 
         return tui(settings)
     except KeyboardInterrupt:

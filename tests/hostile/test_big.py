@@ -8,7 +8,7 @@ from servers import HOST_A, HOST_B, Conn, HubServer, frame, host_record
 
 from tui.app.app import HubtopApp
 from tui.app.screens.help import HelpScreen
-from tui.config import Secret, Settings
+from tui.settings import Secret, Settings
 
 HUGE = "ten megabytes of description " * 360_000  # ~10 MB
 
@@ -25,7 +25,7 @@ async def test_a_ten_megabyte_description_is_cut_and_the_app_answers_keys():
         hub.script = script
         app = HubtopApp(Settings(url=hub.url, token=Secret("tok-initial"), timeout=20.0))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: app.feed.journal.received >= 21, timeout=30, what="the huge frames")
+            await wait_for(pilot, lambda: app.monitor.feed.journal.received >= 21, timeout=30, what="the huge frames")
             await pilot.pause(0.5)
             rows = screen_text(app.host_tree)
             assert any("mac-01.local" in row for row in rows)

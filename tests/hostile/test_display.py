@@ -17,8 +17,8 @@ from servers import HubServer
 
 from tui.app.app import HubtopApp
 from tui.app.screens.event_detail import EventDetailScreen
-from tui.config import Secret, Settings
-from tui.hub.parse import Event
+from tui.protocol.parse import Event
+from tui.settings import Secret, Settings
 
 
 def _walk_list(widget) -> list[str]:
@@ -37,7 +37,7 @@ async def test_nothing_raw_and_no_markup_reaches_the_screen(tmp_path):
         app = HubtopApp(settings, export_dir=tmp_path)
         async with app.run_test(size=(200, 60)) as pilot:
             await wait_for(pilot, lambda: len(hub.conns) >= 2, what="the reconnect after the hostile close")
-            await wait_for(pilot, lambda: app.feed.journal.malformed >= 1 and app.feed.snapshots >= 2,
+            await wait_for(pilot, lambda: app.monitor.feed.journal.malformed >= 1 and app.monitor.feed.snapshots >= 2,
                            what="the hostile frames")
             await pilot.pause(0.3)
             seen: dict[str, list[str]] = {
@@ -77,7 +77,7 @@ async def test_nothing_raw_and_no_markup_reaches_the_screen(tmp_path):
             log_text = "\n".join(seen["log"])
             assert "␛]0;PWNED-close␇[/]" in log_text or "PWNED-close" in log_text  # the close reason, shown
             # the hostile events are all there, read and shown (as data)
-            events = [e for e in app.feed.journal if isinstance(e, Event)]
+            events = [e for e in app.monitor.feed.journal if isinstance(e, Event)]
             assert any(e.message.startswith("NEW_") for e in events)
 
 
@@ -86,7 +86,7 @@ async def test_a_filter_with_markup_characters_is_text():
         hostile_hub(hub)
         app = HubtopApp(Settings(url=hub.url, token=Secret("tok-initial"), timeout=5.0))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.feed.snapshots >= 1, what="the snapshot")
+            await wait_for(pilot, lambda: app.monitor.feed.snapshots >= 1, what="the snapshot")
             await pilot.press("slash", "[", "/", "]", "[", "@")
             await pilot.pause(0.3)
             assert app.is_running

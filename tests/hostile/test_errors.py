@@ -17,10 +17,10 @@ from servers import (
     wait_until,
 )
 
-from tui.config import Secret
-from tui.hub.client import HubClient
-from tui.hub.errors import HubError
-from tui.hub.rest import HubRest
+from tui.protocol.errors import HubError
+from tui.settings import Secret
+from tui.transport.client import HubClient
+from tui.transport.rest import HubRest
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -153,7 +153,7 @@ def test_status_says_the_401_in_one_line_and_exits_3(monkeypatch, capsys, tmp_pa
 
 
 def test_error_kinds_are_one_enum_equal_to_the_old_strings():
-    from tui.hub.errors import ErrorKind
+    from tui.protocol.errors import ErrorKind
 
     assert ErrorKind.AUTH == "auth" and HubError("x", "not_found").kind is ErrorKind.NOT_FOUND
     assert HubError("x").kind is ErrorKind.PROTOCOL

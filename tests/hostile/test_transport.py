@@ -24,14 +24,14 @@ from servers import (
     standard_world,
     wait_until,
 )
+from tui.transport import connection
 from websockets.asyncio.client import connect
 
-from tui.config import Secret
-from tui.hub import connection
-from tui.hub.client import HubClient
-from tui.hub.connection import FrameConnection
-from tui.hub.errors import HubError
-from tui.hub.rest import HubRest
+from tui.protocol.errors import HubError
+from tui.settings import Secret
+from tui.transport.client import HubClient
+from tui.transport.connection import FrameConnection
+from tui.transport.rest import HubRest
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,7 +6,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from ..hub.models import CHANNELS
+from ..protocol.models import CHANNELS
 
 ACTIONS: list[tuple[str, str, str]] = [
     ("Filter hosts", "filter", "Type to filter the host tree (/)"),

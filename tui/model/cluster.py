@@ -61,6 +61,8 @@ class Cluster(EventRules):
         self.vm_total = 0
         #: (host id, vm id) or host id -> the order key it was removed at
         self.tombstones: OrderedDict[object, str] = OrderedDict()
+        #: the labels of hosts and VMs that are gone, by id: the log's older rows keep their names
+        self.gone_labels: OrderedDict[str, str] = OrderedDict()
         #: ids an event named that the model does not know (asked about in the next resync)
         self.unknown: set[str] = set()
         #: ids a resync did not find either: their events are journaled, not asked about again
@@ -207,16 +209,19 @@ class Cluster(EventRules):
         for hid, host in new.items():
             gone = [vid for vid in host.vms if vid not in seen_vms.get(hid, ())]
             for vid in gone:
-                del host.vms[vid]
+                self.remember_label(vid, host.vms.pop(vid).label)
                 changes += 1
         # the local host (pdfm) is not in the orchestrator listing: keep it unless a record now stands for it
         local = old.get(LOCAL_HOST_ID)
         if local is not None and self._record_for_server(new) is None:
             new[LOCAL_HOST_ID] = local
             total += len(local.vms)
-        for hid in old:
+        for hid, host in old.items():
             if hid not in new:
                 changes += 1
+                self.remember_label(hid, host.label)
+                for vid, vm in host.vms.items():
+                    self.remember_label(vid, vm.label)
         self.hosts = new
         self.vm_total = total
         self._structure = True
@@ -284,6 +289,24 @@ class Cluster(EventRules):
         self.tombstones.move_to_end(key)
         if len(self.tombstones) > MAX_TOMBSTONES:
             self.tombstones.popitem(last=False)
+
+    def remember_label(self, entity_id: str, label: str) -> None:
+        self.gone_labels[entity_id] = label
+        if len(self.gone_labels) > MAX_TOMBSTONES:
+            self.gone_labels.popitem(last=False)
+
+    def labels_of(self, host_id: str | None, vm_id: str | None) -> tuple[str, str]:
+        """The names of a host and a VM for a log row: as the model knows them, or as they were when they went."""
+        host = self.hosts.get(host_id) if host_id else None
+        if host is not None:
+            host_label = host.label
+        else:
+            host_label = self.gone_labels.get(host_id, "") or (host_id[:8] if host_id else "")
+        vm_label = ""
+        if vm_id:
+            vm = host.vms.get(vm_id) if host is not None else None
+            vm_label = vm.label if vm is not None else self.gone_labels.get(vm_id, "") or vm_id[:8]
+        return host_label, vm_label
 
     def ask_about(self, entity_id: str, what: str) -> None:
         """An event named a host or VM the model does not know: fetch it (a resync), do not invent it."""

@@ -1,6 +1,6 @@
 """How each event changes the model: the rules of :meth:`Cluster.apply`, by message.
 
-A body is a dict checked against its message's schema (``tui.hub.models``): every field is present. State-bearing
+A body is a dict checked against its message's schema (``tui.protocol.models``): every field is present. State-bearing
 events (a VM's state, a host's health and link, VMs coming and going) are applied by their server timestamp, per
 entity: an event older than what the entity already reflects is *late*: it stays in the journal, marked, and
 does not roll the entity back. A state change whose ``previous_state`` contradicts the model marks the VM unsure;
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..hub.models import DRAWABLE_MAX
+from ..protocol.models import DRAWABLE_MAX
 from .entities import (
     LOCAL_HOST_ID,
     UNKNOWN,
@@ -23,7 +23,7 @@ from .entities import (
 from .order import order_key
 
 if TYPE_CHECKING:
-    from ..hub.parse import Event
+    from ..protocol.parse import Event
 
 # apply() result flags
 NOTHING = 0
@@ -199,6 +199,9 @@ class EventRules:
             return NOTHING
         self.bury(host_id, order_key(event.timestamp))
         del self.hosts[host_id]
+        self.remember_label(host_id, host.label)
+        for vid, vm in host.vms.items():
+            self.remember_label(vid, vm.label)
         self.vm_total -= len(host.vms)
         self._structure = True
         self._hosts_changed = True
@@ -309,7 +312,7 @@ class EventRules:
             if key < vm.state_ts:
                 return LATE
             self.bury((host.id, vm_id), key)
-            del host.vms[vm_id]
+            self.remember_label(vm_id, host.vms.pop(vm_id).label)
             self.vm_total -= 1
             self._reshape(host, now)
             return CHANGED_HOST | CHANGED_STRUCTURE

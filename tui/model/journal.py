@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
-from ..hub.parse import Event, Malformed, Note
+from ..protocol.parse import Event, Malformed, Note
 
 DEFAULT_SIZE = 10_000
 #: the most bytes of frame text the journal keeps (an entry is ~1 KB: 10,000 of them are ~10 MB)

@@ -1,8 +1,8 @@
 """What a hub client hands its consumer, and the contract between them. No I/O.
 
-The client delivers, in order: :class:`~tui.hub.parse.Event` and :class:`~tui.hub.parse.Malformed` (frames),
+The client delivers, in order: :class:`~tui.protocol.parse.Event` and :class:`~tui.protocol.parse.Malformed` (frames),
 :class:`Status` (connection state), :class:`Snapshot` (the REST listings after each connect, and each resync),
-:class:`Loss` (frames the server may have dropped) and :class:`~tui.hub.parse.Note`. A :class:`Consumer` takes
+:class:`Loss` (frames the server may have dropped) and :class:`~tui.protocol.parse.Note`. A :class:`Consumer` takes
 them a burst at a time (the frames of one read from the socket).
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from ..hub.parse import Event, Malformed, Note
+from .parse import Event, Malformed, Note
 
 if TYPE_CHECKING:
-    from ..hub.errors import HubError
+    from .errors import HubError
     from .records import HostRecord, VMRecord
 
 

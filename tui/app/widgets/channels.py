@@ -8,7 +8,7 @@ from rich.segment import Segment
 from textual.binding import Binding
 from textual.message import Message
 
-from ...hub.models import CHANNELS
+from ...protocol.models import CHANNELS
 from .virtual_list import VirtualList
 
 

@@ -14,10 +14,10 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
-from ...cluster import Cluster
-from ...describe import summary
-from ...hub.parse import Event, Malformed, Note
-from ...journal import Entry, Gap, Journal
+from ...model.cluster import Cluster
+from ...model.describe import summary
+from ...model.journal import Entry, Gap, Journal
+from ...protocol.parse import Event, Malformed, Note
 from ...protocol.text import clean
 from .virtual_list import VirtualList
 
@@ -70,10 +70,11 @@ class EventLog(VirtualList):
             super().__init__()
             self.held = held
 
-    def __init__(self, journal: Journal, cluster: Cluster, *, id: str | None = None) -> None:
+    class NeedRows(Message):
+        """The view scrolled past the rows it holds copies of: the app should sync it now."""
+
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.journal = journal
-        self.cluster = cluster
         self.following = True
         self.new_count = 0
         self.first_seq = 0
@@ -83,6 +84,13 @@ class EventLog(VirtualList):
         self._scanned = 0
         self._cursor_seq = 0
         self._summaries: dict[int, str] = {}
+        #: copies of the entries around the visible rows, with their host and VM labels, by seq: what the
+        #: rows are painted from (the journal is the feed thread's)
+        self._window: dict[int, tuple[Entry, str, str]] = {}
+        self._window_range = range(0)
+        #: the labels a row got when it was first copied: they stay (a VM removed later keeps its name here)
+        self._labels: dict[int, tuple[str, str]] = {}
+        self._asked = False
 
     # ------------------------------------------------------------------ rows <-> seqs
 
@@ -101,35 +109,31 @@ class EventLog(VirtualList):
         return max(0, min(seq, self.last_seq) - self.first_seq)
 
     def entry_at(self, index: int) -> Entry | None:
+        """The entry of a row, from the copies (``None`` when it is not among them, or has left the journal)."""
         seq = self.seq_at(index)
-        if seq is None:
-            return None
-        entry = self.journal.get(seq)
-        if entry is None or entry.seq != seq:  # evicted or shifted by a concurrent append: ask once more
-            entry = self.journal.get(seq)
-            if entry is None or entry.seq != seq:
-                return None
-        return entry
+        held = self._window.get(seq) if seq is not None else None
+        return held[0] if held is not None else None
 
     # ------------------------------------------------------------------ narrowing
 
-    def set_narrow(self, host_id: str | None, vm_id: str | None = None, label: str = "") -> None:
-        """Show only the events of this host (or VM); ``None`` shows everything again. Call with the lock held."""
+    def set_narrow(self, journal: Journal, cluster: Cluster, host_id: str | None, vm_id: str | None = None,
+                   label: str = "") -> None:
+        """Show only the events of this host (or VM); ``None`` shows everything again. Inside ``Monitor.read``."""
         self.narrow = (host_id, vm_id, label) if host_id else None
         self._seqs = []
-        self._scanned = self.journal.first_seq - 1 if self.journal.seq else 0
+        self._scanned = journal.first_seq - 1 if journal.seq else 0
         self.following = True
         self.new_count = 0
-        self.sync()
+        self.sync(journal, cluster)
 
-    def _matches(self, entry: Entry) -> bool:
+    def _matches(self, entry: Entry, cluster: Cluster) -> bool:
         assert self.narrow is not None
         hid, vid, _ = self.narrow
         if entry.__class__ is Gap:
             return True
         h, v = entry_host_vm(entry)
         if h is None and entry.__class__ is Event and entry.event_type == "pdfm":
-            host = self.cluster.hosts.get(hid)
+            host = cluster.hosts.get(hid)
             h = hid if host is not None and host.local else None
             v = entry.vm_id
         if h != hid:
@@ -138,9 +142,9 @@ class EventLog(VirtualList):
 
     # ------------------------------------------------------------------ sync (lock held)
 
-    def sync(self) -> int:
-        """Catch up with the journal. Returns how many new rows arrived. Call with the feed lock held."""
-        journal = self.journal
+    def sync(self, journal: Journal, cluster: Cluster) -> int:
+        """Catch up with the journal and copy the rows around the visible ones. Returns how many new rows
+        arrived. Inside ``Monitor.read``."""
         first, last = journal.first_seq, journal.seq
         previous_rows = self.row_count()
         old_cursor_seq = self.seq_at(self.cursor) if previous_rows else None
@@ -150,7 +154,7 @@ class EventLog(VirtualList):
             start = max(self._scanned + 1, first)
             for seq in range(start, last + 1):
                 entry = journal.get(seq)
-                if entry is not None and self._matches(entry):
+                if entry is not None and self._matches(entry, cluster):
                     self._seqs.append(seq)
                     added += 1
             self._scanned = last
@@ -174,9 +178,51 @@ class EventLog(VirtualList):
                 if index is not None:
                     self.set_reactive(VirtualList.cursor, index)
                     self.scroll_to(y=max(0, index - old_offset), animate=False, immediate=True)
+        self._copy_window(journal, cluster)
         if added or self.following:
             self.refresh()
         return added
+
+    def _copy_window(self, journal: Journal, cluster: Cluster) -> None:
+        """Copy the entries of the rows on screen, a screen above and two below (scrolling a little needs no
+        new copies), with the labels they had when first copied."""
+        height = max(1, self.size.height)
+        top = self.scroll_offset.y
+        span = range(max(0, top - height), min(self.row_count(), top + 3 * height))
+        window: dict[int, tuple[Entry, str, str]] = {}
+        labels = self._labels
+        for index in span:
+            seq = self.seq_at(index)
+            entry = journal.get(seq) if seq is not None else None
+            if entry is None:
+                continue
+            named = labels.get(seq)
+            if named is None:
+                named = labels[seq] = self._label(entry, cluster)
+            window[seq] = (entry, *named)
+        if len(labels) > 4 * journal.size:  # forget the labels of entries long gone
+            self._labels = {seq: pair for seq, pair in labels.items() if seq >= journal.first_seq}
+        self._window, self._window_range, self._asked = window, span, False
+
+    def covers(self, rows: range) -> bool:
+        """Whether the copies cover ``rows``; if not, ask the app for a sync (once)."""
+        held = self._window_range
+        if not rows or (rows.start >= held.start and rows.stop <= held.stop):
+            return True
+        if not self._asked:
+            self._asked = True
+            self.post_message(self.NeedRows())
+        return False
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self.covers(self.visible_range())
+
+    @staticmethod
+    def _label(entry: Entry, cluster: Cluster) -> tuple[str, str]:
+        if entry.__class__ is not Event:
+            return "", ""
+        return cluster.labels_of(entry.host_id, entry.vm_id)
 
     # ------------------------------------------------------------------ hold / follow
 
@@ -217,17 +263,19 @@ class EventLog(VirtualList):
     # ------------------------------------------------------------------ rendering
 
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
-        entry = self.entry_at(index)
+        seq = self.seq_at(index)
+        held = self._window.get(seq) if seq is not None else None
         st = self.style_for
-        if entry is None:
+        if held is None:
+            self.covers(range(index, index + 1))
             return [Segment("…", st("event-log--note"))]
+        entry, host_label, vm_label = held
         wide = width >= 120
         stamp = datetime.fromtimestamp(entry.received_at).strftime("%H:%M:%S.%f")[:12 if wide else 8]
         segs = [Segment(stamp + " ", st("event-log--time"))]
         rest = width - len(stamp) - 1
         cls = entry.__class__
         if cls is Event:
-            host_label, vm_label = self._labels(entry)
             message = entry.message
             if wide:
                 chan_w, msg_w, host_w, vm_w = 12, 26, 22, 20
@@ -266,13 +314,3 @@ class EventLog(VirtualList):
             symbol = "✖" if entry.level == "error" else "⚠" if entry.level == "warning" else "ℹ"
             segs.append(Segment(clean(f"{symbol} {entry.text}", rest)[:rest], st("event-log--note")))
         return segs
-
-    def _labels(self, event: Event) -> tuple[str, str]:
-        hid, vid = event.host_id, event.vm_id
-        host = self.cluster.hosts.get(hid) if hid else None
-        host_label = host.label if host is not None else (hid[:8] if hid else "")
-        vm_label = ""
-        if vid:
-            vm = host.vms.get(vid) if host is not None else None
-            vm_label = vm.label if vm is not None else vid[:8]
-        return host_label, vm_label

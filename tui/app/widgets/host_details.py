@@ -11,12 +11,20 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ... import clock
-from ...cluster import Cluster, Host
-from ...describe import LINK_SYMBOL, health_badge, human_bytes, human_duration, human_mib, vm_badge
-from ...hub.models import drawable_stats
+from ...model.cluster import Cluster
+from ...model.describe import (
+    LINK_SYMBOL,
+    ago,
+    health_badge,
+    human_bytes,
+    human_duration,
+    human_mib,
+    vm_badge,
+    vm_summary,
+)
+from ...model.entities import Host
+from ...protocol.models import drawable_stats
 from ...protocol.text import clean
-from ...render import ago, vm_summary
 from ..safe import plain
 
 SPARK = "▁▂▃▄▅▆▇█"
@@ -170,9 +178,8 @@ class HostDetails(VerticalScroll):
     def compose(self):
         yield self._body
 
-    def show_key(self, cluster: Cluster, key: tuple[str, str, str] | None, now: float | None = None) -> None:
-        """Render the details of ``key`` from the model. Call with the feed lock held."""
-        now = clock.now() if now is None else now
+    def show_key(self, cluster: Cluster, key: tuple[str, str, str] | None, now: float) -> None:
+        """Render the details of ``key`` from the model (the renderables are copies). Inside ``Monitor.read``."""
         self.key = key
         if key is None:
             self._body.update(Text("Select a host or VM", style="italic"))

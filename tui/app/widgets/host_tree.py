@@ -1,82 +1,39 @@
 """The live host -> VM tree.
 
-A virtual list over rows computed from the cluster model: one row per host (expanded at start) and one per
-VM under it. A VM row is drawn from the model's VM object (single attribute reads are safe across threads);
-a host row from a small view that :meth:`HostTree.sync` refreshes under the feed lock for the hosts the
-model reports dirty (its VM counts need a walk over its VMs). Only visible changed rows are repainted. The
-cursor and the expanded state are kept by stable ids, so nothing jumps when events arrive or the filter
-changes. Rebuilding the rows for a structural change (a host or VM added or removed) costs tens of ms on a
-20,000-node tree, so under a busy feed it happens at most every ``REBUILD_EVERY_S``.
+A virtual list over rows computed from the cluster model: one row per host (expanded at start) and one per VM
+under it. Rows are painted from copies (:mod:`.tree_rows`) made in :meth:`HostTree.sync`, which runs inside
+``Monitor.read`` while the model holds still: a host's view is made for the hosts on screen that the model
+reports changed (its VM counts need a walk over its VMs), a VM's copy is brought up to date when the model
+reports it changed. Only visible changed rows are repainted. The cursor and the expanded state are kept by
+stable ids, so nothing jumps when events arrive or the filter changes.
+
+The rows follow a generation counter, the one invalidation point (as Textual's own Tree does): anything that
+changes which rows exist (hosts or VMs added or removed, the filter, expanding or collapsing) bumps it, and
+the rows are rebuilt lazily at the next sync: at once for the user's changes, at most every
+``REBUILD_EVERY_S`` for the feed's (a rebuild costs tens of ms on a 20,000-row tree). When only some hosts'
+VMs came or went, their blocks are spliced in place instead.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from rich.segment import Segment
 from textual.binding import Binding
 from textual.message import Message
 
-from ... import clock
-from ...cluster import LINK_CONNECTED, UNKNOWN, VM, Changes, Cluster, Host
-from ...describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE
+from ...model.cluster import Cluster
+from ...model.describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE, ago
+from ...model.entities import LINK_CONNECTED, UNKNOWN, Changes, Host
 from ...protocol.text import clean
-from ...render import ago
+from .tree_rows import FullRows, HostKey, HostView, VMBlock, VMRow, host_view, vm_order
 from .virtual_list import VirtualList
 
 #: how long a changed row stays highlighted
 HIGHLIGHT_S = 2.0
 #: the least time between two rebuilds caused by the feed (a user's filter or expand rebuilds at once)
 REBUILD_EVERY_S = 0.5
-
-HostKey = tuple[str, str, str]  # ("h", host_id, "") or ("v", host_id, vm_id)
-
-
-@dataclass(slots=True)
-class HostView:
-    label: str
-    description: str
-    health: str
-    link: str
-    counts: tuple[tuple[str, int], ...]
-    last_heard: float | None
-    placeholder: bool
-    local: bool
-    changed_at: float
-
-
-def host_view(host: Host) -> HostView:
-    """What a host row shows, made safe once (the row is drawn from it many times)."""
-    counts = host.vm_counts()
-    return HostView(
-        label=clean(host.label, 200),
-        description=clean(host.description, 200) if host.hostname else "",
-        health=clean(host.health, 40),
-        link=clean(host.link, 40),
-        counts=_by_symbol(counts),
-        last_heard=host.last_heard,
-        placeholder=host.placeholder,
-        local=host.local,
-        changed_at=host.changed_at,
-    )
-
-
-def _by_symbol(counts: dict[str, int]) -> tuple[tuple[str, int], ...]:
-    """VM counts per symbol (starting and resuming share one, as do stopping and suspending), most first;
-    each keyed by the first state seen with that symbol, for its colour."""
-    merged: dict[str, list] = {}
-    for state, n in counts.items():
-        symbol = VM_SYMBOL.get(state, "?")
-        if symbol in merged:
-            merged[symbol][1] += n
-        else:
-            merged[symbol] = [state, n]
-    return tuple(sorted(((state, n) for state, n in merged.values()), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _vm_order(vm: VM) -> tuple[str, str]:
-    return (vm.name.lower() if vm.name else "~", vm.id)
 
 
 def short_age(ts: float | None, now: float) -> str:
@@ -110,24 +67,28 @@ class HostTree(VirtualList):
         "host-tree--placeholder",
     }
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
         super().__init__(id=id)
+        #: the wall clock ages and highlights are drawn by (a test freezes it by passing its own)
+        self.clock = clock
         self.rows: list[HostKey] = []  # ("h", host_id, "") or ("v", host_id, vm_id), in screen order
         self.hosts: dict[str, HostView] = {}
-        self.vms: dict[tuple[str, str], VM] = {}  # the model's own VM objects, by row
+        self.vms: dict[tuple[str, str], VMRow] = {}  # the VM rows shown, by key
         self.collapsed: set[str] = set()
         self.filter_text = ""
         self.matches = 0
         self._cursor_key: HostKey | None = None
-        self._needs_rebuild = True
-        self._pending_structure = False
-        self._pending_hosts: set[str] = set()
+        #: the one invalidation point: bumped when the set of rows changes; the rows reflect ``_built_for``
+        self._generation = 1
+        self._built_for = 0
+        self._urgent = True
+        self._filter_bumps = 0
+        #: hosts whose view may be out of date (remade as they come on screen)
         self._stale_hosts: set[str] = set()
-        # per host: (shape, VM count, VMs by name, their rows, their (key, VM) pairs), kept until VMs come or go
-        self._sorted_vms: dict[str, tuple[int, int, list[VM], list[HostKey], list]] = {}
-        #: bumped by every change to the set or shape of rows; the unfiltered rows kept for Escape carry it
-        self._shape_gen = 0
-        self._full: tuple | None = None  # host id -> (shape, count, VMs in order)
+        #: a copy of every VM row made so far, by key (shared by every list of rows), and each host's block
+        self._copies: dict[tuple[str, str], VMRow] = {}
+        self._blocks: dict[str, VMBlock] = {}
+        self._full: FullRows | None = None
         self._last_rebuild = 0.0
         self._born = 0.0
 
@@ -149,29 +110,38 @@ class HostTree(VirtualList):
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text
-        self._needs_rebuild = True
+        self._filter_bumps += 1  # the unfiltered rows kept for Escape stay good
+        self.invalidate(urgent=True)
 
-    def invalidate(self) -> None:
-        self._needs_rebuild = True
+    def invalidate(self, urgent: bool) -> None:
+        """The set of rows changed: rebuild them at the next sync (``urgent``: the user's doing, at once)."""
+        self._generation += 1
+        self._urgent = self._urgent or urgent
 
     def sync(self, cluster: Cluster, changes: Changes, now: float | None = None) -> None:
-        """Bring the view up to date with the model. Call with the feed lock held."""
-        now = clock.now() if now is None else now
+        """Bring the copies up to date with the model. Call inside ``Monitor.read``."""
+        now = self.clock() if now is None else now
+        copies, hosts = self._copies, cluster.hosts
+        for key in changes.vms:  # a VM the model changed: its copy, wherever it is shown
+            row = copies.get(key)
+            if row is not None:
+                host = hosts.get(key[0])
+                vm = host.vms.get(key[1]) if host is not None else None
+                if vm is not None:
+                    row.copy_from(vm)
         if changes.structure:
-            self._shape_gen += 1
-            if changes.hosts_changed or self.filter_text:
-                self._pending_structure = True
-            else:
-                self._pending_hosts |= changes.reshaped
+            if changes.hosts_changed or self.filter_text or self._built_for != self._generation:
+                self.invalidate(urgent=False)
+            else:  # only some hosts' VMs came or went: splice their blocks, no walk over the other rows
+                self._generation += 1
+                self._built_for = self._generation
+                for hid in changes.reshaped:
+                    self._splice(cluster, hid)
         tick = time.monotonic()
-        if self._needs_rebuild or (self._pending_structure and tick - self._last_rebuild >= REBUILD_EVERY_S):
+        if self._built_for != self._generation and (self._urgent or tick - self._last_rebuild >= REBUILD_EVERY_S):
             self._last_rebuild = tick
             self._rebuild(cluster, now)
             return
-        if self._pending_hosts and not self._pending_structure:
-            for hid in self._pending_hosts:
-                self._splice(cluster, hid)
-            self._pending_hosts.clear()
         # a host's view needs a walk over its VMs: make it now only for the hosts on screen; the others are
         # remade when they scroll into view (at the next tick)
         self._stale_hosts |= changes.hosts
@@ -190,17 +160,17 @@ class HostTree(VirtualList):
         host = cluster.hosts.get(hid)
         start = self.row_of(("h", hid, ""))
         if host is None or start is None:
-            self._pending_structure = True
+            self.invalidate(urgent=False)
             return
         rows = self.rows
         end = start + 1
         while end < len(rows) and rows[end][0] == "v" and rows[end][1] == hid:
             end += 1
-        _, _, _, vm_keys, pairs = self._vm_block(host)
+        vm_block = self._vm_block(host)
         for _, _, vid in rows[start + 1:end]:
             self.vms.pop((hid, vid), None)
-        self.vms.update(pairs)
-        block = [] if hid in self.collapsed else vm_keys
+        self.vms.update(zip(((hid, vid) for vid in vm_block.ids), vm_block.rows, strict=True))
+        block = [] if hid in self.collapsed else vm_block.keys
         key = self.cursor_key
         cursor, top = self.cursor, self.scroll_offset.y
         rows[start + 1:end] = block
@@ -223,7 +193,7 @@ class HostTree(VirtualList):
         shown = cluster.filter(self.filter_text) if self.filter_text else None
         rows: list[HostKey] = []
         hosts_views: dict[str, HostView] = {}
-        vm_rows: dict[tuple[str, str], VM] = {}
+        vm_rows: dict[tuple[str, str], VMRow] = {}
         collapsed = self.collapsed if not self.filter_text else ()
         # a host's view (a walk over its VMs) is reused when there is one: those that may be out of date stay
         # marked stale and are remade as they come on screen, as between rebuilds
@@ -239,12 +209,12 @@ class HostTree(VirtualList):
             hosts_views[hid] = view
             rows.append(("h", hid, ""))
             only = shown.get(hid) if shown is not None else None
-            _, _, vms, vm_keys, pairs = self._vm_block(host)
-            if only is not None:
-                picked = [i for i, vm in enumerate(vms) if vm.id in only]
-                vm_keys = [vm_keys[i] for i in picked]
-                pairs = [pairs[i] for i in picked]
-            vm_rows.update(pairs)
+            vm_block = self._vm_block(host)
+            picked = range(len(vm_block.ids)) if only is None else \
+                [i for i, vid in enumerate(vm_block.ids) if vid in only]
+            vm_keys = [vm_block.keys[i] for i in picked] if only is not None else vm_block.keys
+            for i in picked:
+                vm_rows[(hid, vm_block.ids[i])] = vm_block.rows[i]
             if hid in collapsed:
                 continue
             rows.extend(vm_keys)
@@ -252,26 +222,26 @@ class HostTree(VirtualList):
         stale.intersection_update(hosts_views)
 
     def _rebuild(self, cluster: Cluster, now: float) -> None:
-        self._needs_rebuild = False
-        self._pending_structure = False
+        self._built_for, self._urgent = self._generation, False
         if not self._born:
             self._born = now
         keep = self.cursor_key or self._cursor_key
         old_index = self.cursor
         old_offset = old_index - self.scroll_offset.y
         full = self._full
-        if not self.filter_text and full is not None and full[0] == self._shape_gen:
+        if not self.filter_text and full is not None and full.generation == self._model_generation:
             # back to every row after a filter, and no host or VM came or went meanwhile: reuse them
-            self.rows, self.hosts, self.vms = list(full[1]), dict(full[2]), full[3]
+            self.rows, self.hosts, self.vms = list(full.rows), dict(full.hosts), full.vms
             self._stale_hosts.update(self.hosts)  # the counts may have moved: remade as they come on screen
         else:
             self._build_rows(cluster)
             if not self.filter_text:
-                self._full = (self._shape_gen, list(self.rows), dict(self.hosts), self.vms)
+                self._full = FullRows(self._model_generation, list(self.rows), dict(self.hosts), self.vms)
         rows, hosts_views = self.rows, self.hosts
-        self._pending_hosts.clear()
-        if len(self._sorted_vms) > len(cluster.hosts):  # forget the order of hosts that are gone
-            self._sorted_vms = {h: v for h, v in self._sorted_vms.items() if h in cluster.hosts}
+        if len(self._blocks) > len(cluster.hosts):  # forget the blocks of hosts that are gone
+            self._blocks = {h: b for h, b in self._blocks.items() if h in cluster.hosts}
+        if len(self._copies) > cluster.vm_total + len(self.vms):  # and the copies of VMs that are gone
+            self._copies = {k: r for k, r in self._copies.items() if k[0] in cluster.hosts}
         self.matches = len(hosts_views)
         self.set_row_count(len(rows))
         new_index = self.row_of(keep) if keep else None
@@ -288,19 +258,29 @@ class HostTree(VirtualList):
             self.post_message(self.Highlighted(self, new_index))
         self.refresh()
 
-    def _vm_block(self, host: Host) -> tuple[int, int, list[VM], list[HostKey], list]:
-        """The host's VMs sorted by name, with their rows and ``((host, vm), VM)`` pairs, kept until its set
-        of VMs changes: a rebuild sorts 20,000 VMs, and a filter keystroke that shows most hosts reuses
-        these instead of making 40,000 tuples again."""
-        cached = self._sorted_vms.get(host.id)
-        if cached is not None and cached[0] == host.shape and cached[1] == len(host.vms):
+    def _vm_block(self, host: Host) -> VMBlock:
+        """The host's VMs sorted by name, with their row keys and copies, kept until its set of VMs changes: a
+        rebuild sorts 20,000 VMs, and a filter keystroke that shows most hosts reuses these instead of making
+        40,000 tuples again."""
+        cached = self._blocks.get(host.id)
+        if cached is not None and cached.shape == host.shape and cached.count == len(host.vms):
             return cached
-        hid = host.id
-        vms = sorted(host.vms.values(), key=_vm_order)
-        block = (host.shape, len(host.vms), vms, [("v", hid, vm.id) for vm in vms],
-                 [((hid, vm.id), vm) for vm in vms])
-        self._sorted_vms[hid] = block
+        hid, copies = host.id, self._copies
+        vms = sorted(host.vms.values(), key=vm_order)
+        rows = []
+        for vm in vms:
+            row = copies.get((hid, vm.id))
+            if row is None:
+                row = copies[(hid, vm.id)] = VMRow(vm.id)
+            rows.append(row.copy_from(vm))
+        block = self._blocks[hid] = VMBlock(host.shape, len(host.vms), [vm.id for vm in vms],
+                                            [("v", hid, vm.id) for vm in vms], rows)
         return block
+
+    @property
+    def _model_generation(self) -> int:
+        """The generation of the unfiltered rows: the filter's own changes do not make them stale."""
+        return self._generation - self._filter_bumps
 
     def _repaint_dirty(self, changes: Changes) -> None:
         """Repaint once if a visible row changed: only the ~50 rows on screen are looked at, however many
@@ -323,7 +303,7 @@ class HostTree(VirtualList):
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
         rows = self.rows
         kind, hid, vid = rows[index]
-        now = clock.now()
+        now = self.clock()
         st = self.style_for
         if kind == "h":
             view = self.hosts.get(hid)
@@ -341,6 +321,8 @@ class HostTree(VirtualList):
             health = view.health or UNKNOWN
             tone = "healthy" if health == "healthy" else "unhealthy" if health == "unhealthy" else "unknown"
             segs.append(Segment(f"  {HEALTH_SYMBOL.get(health, '?')} {health}", st(f"host-tree--{tone}")))
+            if view.unsure:
+                segs.append(Segment("  ≟", st("host-tree--link")))
             if view.link not in (LINK_CONNECTED, UNKNOWN):
                 segs.append(Segment(f"  {LINK_SYMBOL.get(view.link, '?')} link {view.link}", st("host-tree--link")))
             if view.counts:
@@ -356,20 +338,20 @@ class HostTree(VirtualList):
         guide = "  └─ " if last else "  ├─ "
         if vm is None:
             return [Segment(guide, st("host-tree--guide")), Segment(clean(vid, 80))]
-        state, changed = vm.state, vm.last_change or 0.0  # plain attribute reads: safe beside the feed thread
+        state, changed = vm.state, vm.last_change or 0.0
         label_style = st("host-tree--vm")
         if now - changed < HIGHLIGHT_S and changed > self._born:
             label_style = label_style + st("host-tree--changed")
         tone = VM_TONE.get(state, "warn")
         segs = [
             Segment(guide, st("host-tree--guide")),
-            Segment(clean(vm.label, 200), label_style),
-            Segment(f"  {VM_SYMBOL.get(state, '?')} {clean(state or UNKNOWN, 40)}", st(f"host-tree--{tone}")),
+            Segment(vm.label, label_style),
+            Segment(f"  {VM_SYMBOL.get(state, '?')} {state or UNKNOWN}", st(f"host-tree--{tone}")),
         ]
         if vm.unsure:  # events are missing between what hubtop holds and the server: a resync settles it
             segs.append(Segment("  ≟ unsure", st("host-tree--link")))
         if vm.os:
-            segs.append(Segment(f"  {clean(vm.os, 60)}", st("host-tree--dim")))
+            segs.append(Segment(f"  {vm.os}", st("host-tree--dim")))
         return segs
 
     # ------------------------------------------------------------------ actions
@@ -382,9 +364,8 @@ class HostTree(VirtualList):
         hid = self._host_of_cursor()
         if hid and hid in self.collapsed:
             self.collapsed.discard(hid)
-            self._shape_gen += 1
             self._cursor_key = ("h", hid, "")
-            self._needs_rebuild = True
+            self.invalidate(urgent=True)
             self.post_message(self.Changed(self))
 
     def action_collapse(self) -> None:
@@ -397,9 +378,8 @@ class HostTree(VirtualList):
             return
         if key[1] not in self.collapsed and not self.filter_text:
             self.collapsed.add(key[1])
-            self._shape_gen += 1
             self._cursor_key = key
-            self._needs_rebuild = True
+            self.invalidate(urgent=True)
             self.post_message(self.Changed(self))
 
     def action_toggle(self) -> None:

@@ -5,11 +5,17 @@ Colour is never the only carrier of meaning: every state has a symbol and a word
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
-from .hub import models as m
-from .hub.parse import Event, body_model
-from .protocol import bodies as b
+from ..protocol import bodies as b
+from ..protocol import models as m
+from ..protocol.parse import Event, body_model
+
+if TYPE_CHECKING:
+    from .entities import Host
+from ..protocol.text import clean
 
 HEALTH_SYMBOL = {"healthy": "✔", "unhealthy": "✖"}
 LINK_SYMBOL = {"connected": "⇄", "disconnected": "⨯", "degraded": "≈"}
@@ -218,3 +224,30 @@ def _vm_summary(kind: str, ev: m.VMEvent) -> str:
     if kind == "VM_SNAPSHOTS_UPDATED":
         return f"{len(ev['snapshots'] or ())} snapshots"
     return ""
+
+
+def ago(ts: float | None, now: float | None = None, suffix: str = " ago", never: str = "never") -> str:
+    """``3s ago``, ``4m ago``, ``2h ago``, ``never`` (``suffix`` and ``never`` for tighter places)."""
+    if ts is None:
+        return never
+    delta = max(0.0, (time.time() if now is None else now) - ts)
+    if delta < 60:
+        return f"{delta:.0f}s{suffix}"
+    if delta < 3600:
+        return f"{delta // 60:.0f}m{suffix}"
+    if delta < 86400:
+        return f"{delta // 3600:.0f}h{suffix}"
+    return f"{delta // 86400:.0f}d{suffix}"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def vm_summary(host: Host) -> str:
+    counts = host.vm_counts()
+    if not counts:
+        return "no VMs"
+    return ", ".join(f"{n} {clean(state, 40)}" for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

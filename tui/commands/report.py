@@ -4,44 +4,17 @@ through :func:`~tui.protocol.text.clean` on its way to a terminal."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from .model.cluster import Cluster
-from .model.entities import Host
-from .model.journal import Journal
-from .model.verdict import Level, Reason, Verdict, verdict
-from .protocol.text import clean
+from ..model.cluster import Cluster
+from ..model.describe import ago, iso, vm_summary
+from ..model.journal import Journal
+from ..model.verdict import Level, Reason, Verdict, verdict
+from ..protocol.text import clean
 
 OK, WARNING, CRITICAL, UNKNOWN = Level.OK, Level.WARNING, Level.CRITICAL, Level.UNKNOWN
 LEVEL_NAMES = {level: level.name for level in Level}
-
-
-def ago(ts: float | None, now: float | None = None, suffix: str = " ago", never: str = "never") -> str:
-    """``3s ago``, ``4m ago``, ``2h ago``, ``never`` (``suffix`` and ``never`` for tighter places)."""
-    if ts is None:
-        return never
-    delta = max(0.0, (time.time() if now is None else now) - ts)
-    if delta < 60:
-        return f"{delta:.0f}s{suffix}"
-    if delta < 3600:
-        return f"{delta // 60:.0f}m{suffix}"
-    if delta < 86400:
-        return f"{delta // 3600:.0f}h{suffix}"
-    return f"{delta // 86400:.0f}d{suffix}"
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def vm_summary(host: Host) -> str:
-    counts = host.vm_counts()
-    if not counts:
-        return "no VMs"
-    return ", ".join(f"{n} {clean(state, 40)}" for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def exit_code(cluster: Cluster, extra: list[Reason] | None = None) -> int:

@@ -25,7 +25,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus
 from websockets.frames import CloseCode, Opcode
 from websockets.protocol import State
 
-from .errors import WriteBufferFull
+from ..protocol.errors import WriteBufferFull
 
 OP_TEXT, OP_BINARY, OP_CONT = Opcode.TEXT, Opcode.BINARY, Opcode.CONT
 OPEN = State.OPEN

@@ -1,7 +1,7 @@
 """The ingest path: client items -> cluster model + journal. Plain Python, no Textual.
 
-One :class:`Feed` is the ``sink`` of a :class:`~tui.hub.client.HubClient`. It applies events to the
-:class:`~tui.cluster.Cluster`, appends everything to the :class:`~tui.journal.Journal`, turns a snapshot
+One :class:`Feed` is the ``sink`` of a :class:`~tui.transport.client.HubClient`. It applies events to the
+:class:`~tui.model.cluster.Cluster`, appends everything to the :class:`~tui.model.journal.Journal`, turns a snapshot
 after a drop into a gap row, and keeps the connection state and a rate estimate for a status bar. Readers
 on another thread take ``feed.lock`` while they read the model.
 """
@@ -13,10 +13,10 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from .hub.parse import Event, Malformed, Note
-from .model.cluster import Cluster
-from .model.journal import DEFAULT_SIZE, Gap, GapKind, Journal
-from .protocol.items import Consumer, Item, Loss, Snapshot, Status
+from ..model.cluster import Cluster
+from ..model.journal import DEFAULT_SIZE, Gap, GapKind, Journal
+from ..protocol.items import Consumer, Item, Loss, Snapshot, Status
+from ..protocol.parse import Event, Malformed, Note
 
 RATE_WINDOW = 5.0  # seconds over which ev/s is measured
 #: the server queues at most this many frames per client and flushes every 100 ms
@@ -159,86 +159,3 @@ class Feed(Consumer):
     def overloaded(self, now: float | None = None) -> bool:
         """True when the rate stays near what the server can queue per client (it may be dropping events)."""
         return self.rate(now) >= OVERLOAD_SHARE * SERVER_QUEUE / SERVER_FLUSH_S
-
-
-class FeedThread:
-    """Runs a :class:`~tui.hub.client.HubClient` feeding a :class:`Feed` in its own thread and event loop, so
-    ingest never runs on the UI loop. ``submit`` schedules a coroutine function on that loop (channel
-    changes)."""
-
-    def __init__(self, settings, feed: Feed) -> None:
-        self.settings = settings
-        self.feed = feed
-        self.client = None
-        self.loop = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
-        self.crashed: BaseException | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._main, name="hubtop-feed", daemon=True)
-        self._thread.start()
-        self._ready.wait(5)
-
-    def _main(self) -> None:
-        import asyncio
-
-        from .hub.client import HubClient
-
-        loop = asyncio.new_event_loop()
-        self.loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            self.client = HubClient(self.settings, self.feed)
-        except Exception as exc:  # a bad TLS setting and the like: reported, never a traceback
-            self.crashed = exc
-            self._ready.set()
-            return
-        self._ready.set()
-        try:
-            loop.run_until_complete(self._run())
-        except BaseException as exc:  # pragma: no cover - last-resort guard, shown in the status bar
-            self.crashed = exc
-        finally:
-            # let what is still running finish (the stop() that ``stop`` waits for, an unsubscribe) before
-            # the loop goes: a task destroyed while pending would leave ``stop`` waiting out its timeout
-            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending, timeout=3.0))
-                for task in pending:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.close()
-
-    async def _run(self) -> None:
-        try:
-            await self.client.run()
-        finally:
-            await self.client.aclose()
-
-    def submit(self, fn, *args) -> None:
-        """Run ``await fn(*args)`` on the feed's loop (fire and forget; errors become notes)."""
-        import asyncio
-
-        if self.loop is None or self.loop.is_closed():
-            return
-
-        async def guarded() -> None:
-            try:
-                await fn(*args)
-            except Exception as exc:
-                self.feed(Note(f"{getattr(fn, '__name__', 'action')} failed: {exc}", "error"))
-
-        asyncio.run_coroutine_threadsafe(guarded(), self.loop)
-
-    def stop(self, timeout: float = 3.0) -> None:
-        import asyncio
-
-        if self.loop is not None and self.client is not None and not self.loop.is_closed():
-            try:
-                fut = asyncio.run_coroutine_threadsafe(self.client.stop(), self.loop)
-                fut.result(timeout)
-            except Exception:
-                pass
-        if self._thread is not None:
-            self._thread.join(timeout)

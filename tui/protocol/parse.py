@@ -13,8 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..protocol.bodies import OTHER_BODIES
-from ..protocol.records import read_lenient
+from .bodies import OTHER_BODIES
 from .models import (
     CHANNELS,
     ORCHESTRATOR_BODIES,
@@ -25,6 +24,7 @@ from .models import (
     ErrorBody,
     FastFrame,
 )
+from .records import read_lenient
 
 #: how much of a bad frame is kept for the journal and the log
 RAW_EXCERPT = 512

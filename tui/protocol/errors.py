@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from ..protocol.text import clean
+from .text import clean
 
 #: the most characters of a server's own words in one error line
 SAID_LIMIT = 160

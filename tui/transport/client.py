@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.protocol import State
 
-from ..config import Settings
+from ..protocol.errors import HubError, describe, for_status
 from ..protocol.items import (  # noqa: F401 - Status, Snapshot and Item are read from here by older callers
     CallableConsumer,
     ConnState,
@@ -39,10 +39,10 @@ from ..protocol.items import (  # noqa: F401 - Status, Snapshot and Item are rea
     Status,
     as_consumer,
 )
+from ..protocol.models import ClientIdBody, Confirmation
+from ..protocol.parse import Event, Note, body_model, known_event, parse_frame
+from ..settings import Settings
 from .connection import FrameConnection
-from .errors import HubError, describe, for_status
-from .models import ClientIdBody, Confirmation
-from .parse import Event, Note, body_model, known_event, parse_frame
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
 CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
@@ -148,6 +148,7 @@ class HubClient:
         self._drop_note: str | None = None
         self._pong = asyncio.Event()
         self._stop_event = asyncio.Event()
+        self._wake = asyncio.Event()
         self._connected_event = asyncio.Event()
         #: the channels the live (or last) connection was opened with
         self._opened_with: tuple[str, ...] = self.channels
@@ -267,8 +268,22 @@ class HubClient:
             await _close_socket(ws)
 
     async def _sleep(self, delay: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop_event.wait(), delay)
+        """Wait out a backoff: ``delay`` seconds, or until :meth:`stop` or :meth:`reconnect_now`."""
+        self._wake.clear()
+        waits = [asyncio.ensure_future(self._stop_event.wait()), asyncio.ensure_future(self._wake.wait())]
+        try:
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def reconnect_now(self) -> None:
+        """Reconnect at once: skip what is left of a backoff wait, or drop a live connection and open another."""
+        if self._ws is not None:
+            self._planned = "reconnect asked for"
+            await self._close_ws()
+        else:
+            self._wake.set()
 
     async def run(self) -> None:
         """Connect and keep connected until :meth:`stop`. With ``fail_fast`` the first failure raises
@@ -357,8 +372,8 @@ class HubClient:
         self._status(ConnState.STOPPED, "stopped")
 
     async def _open(self) -> FrameConnection:
+        from ..protocol.errors import redirected
         from .connection import Redirected
-        from .errors import redirected
 
         s = self.settings
         self._opened_with = self.channels

@@ -44,7 +44,7 @@ VM_STATES: tuple[str, ...] = (
 
 
 # the records live with the rest of the wire format's reading rules (one bad field costs that field only)
-from ..protocol.records import HostRecord, HostResources, Lenient, VMRecord  # noqa: E402, F401
+from .records import HostRecord, HostResources, Lenient, VMRecord  # noqa: E402, F401
 
 # --------------------------------------------------------------------------- bodies
 #

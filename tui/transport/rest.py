@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..config import Secret, Settings, api_key_parts
+from ..protocol.errors import ErrorKind, HubError, describe, for_status, redirected
+from ..protocol.models import HostRecord, LoginResponse, VMRecord
 from ..protocol.records import Listings, read_records
-from .errors import ErrorKind, HubError, describe, for_status, redirected
-from .models import HostRecord, LoginResponse, VMRecord
+from ..settings import Secret, Settings, api_key_parts
 
 if TYPE_CHECKING:
     import httpx

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from .hub.errors import HubError
-from .hub.models import CHANNELS, DEFAULT_CHANNELS
+from .protocol.errors import HubError
+from .protocol.models import CHANNELS, DEFAULT_CHANNELS
 from .protocol.text import clean
 
 DEFAULT_URL = "http://127.0.0.1:5680"

@@ -1,0 +1,2 @@
+"""One module per subcommand, imported lazily by :mod:`tui.cli` (``--help``, ``status`` and ``tail`` never
+import Textual)."""
