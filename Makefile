@@ -17,9 +17,11 @@ install: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tui tests bench scripts
+	$(BIN)/lint-imports
 
 test: $(STAMP)
 	$(BIN)/ruff check tui tests bench scripts
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)

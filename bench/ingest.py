@@ -36,9 +36,9 @@ def snapshot_records(hosts: int = 1000, vms: int = 20, seed: int = 7):
 
 
 def settings_for(port: int):
-    from tui.settings import Secret, Settings
+    from tui.settings import SecretStr, Settings
 
-    return Settings(url=f"http://127.0.0.1:{port}", token=Secret(TOKEN))
+    return Settings(url=f"http://127.0.0.1:{port}", token=SecretStr(TOKEN))
 
 
 async def bare_loop(server: FloodServer, n: int, validate: bool = False) -> tuple[float, float]:

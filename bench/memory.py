@@ -24,11 +24,11 @@ DEADLINE_S = 95.0
 
 
 async def app_run(server: FloodServer, n: int, warm: int, deadline: float) -> dict:
-    from tui.settings import Secret, Settings
+    from tui.settings import SecretStr, Settings
 
     from .harness import BenchApp, KeyProber, Sampler, settle_keys, wait_for_model
 
-    app = BenchApp(Settings(url=server.url, token=Secret(TOKEN)))
+    app = BenchApp(Settings(url=server.url, token=SecretStr(TOKEN)))
     out: dict = {}
     async with app.run_test(size=(160, 50)):
         out["ready_s"] = await wait_for_model(app, 120)

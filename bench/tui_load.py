@@ -60,9 +60,9 @@ def world_rate(hosts: int = HOSTS, vms: int = VMS, seed: int = SEED, seconds: fl
 
 
 def settings_for(url: str):
-    from tui.settings import Secret, Settings
+    from tui.settings import SecretStr, Settings
 
-    return Settings(url=url, token=Secret(TOKEN))
+    return Settings(url=url, token=SecretStr(TOKEN))
 
 
 @dataclass

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tui.app.app import HubtopApp  # noqa: E402
-from tui.settings import Secret, Settings  # noqa: E402
+from tui.settings import SecretStr, Settings  # noqa: E402
 from tui.sim import Simulator, start  # noqa: E402
 
 OUT = ROOT / "screenshots"
@@ -36,7 +36,7 @@ async def shoot(name: str, keys: list[str], seed: int = 7) -> None:
     sim = Simulator(hosts=10, vms=6, seed=seed, rate=20)
     runner, url = await start("127.0.0.1", 0, simulator=sim)
     try:
-        app = HubtopApp(Settings(url=url, token=Secret(sim.token)))
+        app = HubtopApp(Settings(url=url, token=SecretStr(sim.token)))
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot, app, 4.0)
             for key in keys:

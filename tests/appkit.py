@@ -11,7 +11,7 @@ from typing import Any
 from tui.app.app import HubtopApp
 from tui.protocol.models import HostRecord, VMRecord
 from tui.protocol.parse import parse_frame
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 from tui.sim import Simulator, World, start
 from tui.sim.frames import encode_frame
 from tui.transport.client import Snapshot, Status
@@ -34,7 +34,7 @@ async def simulator(**options: Any) -> AsyncIterator[Simulator]:
 
 
 def settings_for(sim: Simulator, **overrides: Any) -> Settings:
-    settings = Settings(url=sim.url, token=Secret(sim.token), timeout=5.0)
+    settings = Settings(url=sim.url, token=SecretStr(sim.token), timeout=5.0)
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
@@ -62,7 +62,7 @@ def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> 
     """An app with no socket: a seeded world's snapshot and events go straight into its feed, with the
     clock frozen, so every run draws the same screen."""
     world = World(hosts=hosts, vms=vms, seed=seed, epoch=FROZEN_AT - 3600)
-    settings = Settings(url="http://127.0.0.1:5680", token=Secret("snapshot-token"))
+    settings = Settings(url="http://127.0.0.1:5680", token=SecretStr("snapshot-token"))
     app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT)
     feed = app.monitor.feed
     feed.clock = lambda: 0.0  # the rates' own clock stands still too: every rate reads 0

@@ -36,7 +36,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from tui.protocol.errors import HubError
 from tui.protocol.parse import Event, Malformed, Note
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 from tui.transport.client import HubClient, Snapshot, Status
 
 ALL_CHANNELS = (
@@ -617,7 +617,7 @@ HOST_B = "b27d8e9f00112233445566778899aa4f5e6d7c8b9a0b1c2d3e4f5061728394a"
 
 def fast_settings(url: str, **kw: Any) -> Settings:
     """Settings with small timeouts and backoff so a client test runs in a fraction of a second."""
-    values: dict[str, Any] = dict(url=url, token=Secret(TOKEN), timeout=1.0, ping_interval=30.0,
+    values: dict[str, Any] = dict(url=url, token=SecretStr(TOKEN), timeout=1.0, ping_interval=30.0,
                                   pong_timeout=0.5, backoff_base=0.02, backoff_cap=0.1)
     values.update(kw)
     return Settings(**values)

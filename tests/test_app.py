@@ -16,7 +16,7 @@ from tui.app.screens.help import HelpScreen
 from tui.app.widgets.host_details import HostDetails
 from tui.model.entities import hostname_of
 from tui.protocol.parse import Event
-from tui.settings import Secret
+from tui.settings import SecretStr
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -340,7 +340,7 @@ async def test_help_screen_and_quit_exit_code() -> None:
 async def test_wrong_token_shows_auth_failed_and_keeps_running() -> None:
     async with simulator() as sim:
         settings = settings_for(sim)
-        settings.token = Secret("not-the-token")
+        settings.token = SecretStr("not-the-token")
         app = HubtopApp(settings)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.monitor.feed.status and app.monitor.feed.status.state == "auth_failed",
@@ -360,7 +360,7 @@ async def test_closed_port_shows_reconnecting_in_words() -> None:
     # the simulator is gone: its port is closed now
     from tui.settings import Settings
 
-    app = HubtopApp(Settings(url=url, token=Secret("x"), timeout=2.0))
+    app = HubtopApp(Settings(url=url, token=SecretStr("x"), timeout=2.0))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.monitor.feed.status and app.monitor.feed.status.state == "reconnecting",
                        what="reconnecting")

@@ -1,4 +1,4 @@
-"""Settings: URL normalisation, channels, flags > env > config-file profile > defaults, file permissions, Secret."""
+"""Settings: URL normalisation, channels, flags > env > config-file profile > defaults, file permissions, SecretStr."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tui.protocol.errors import HubError
 from tui.protocol.models import CHANNELS, DEFAULT_CHANNELS
 from tui.settings import (
     DEFAULT_URL,
-    Secret,
+    SecretStr,
     Settings,
     build_settings,
     config_path,
@@ -150,7 +150,7 @@ def test_config_file_over_defaults(cfg):
     cfg(PROFILE)
     s = settings_of(environ={})
     assert s.url == "http://from-file:1"
-    assert (s.token.reveal(), s.api_key.reveal(), s.user, s.password.reveal()) == (
+    assert (s.token.get_secret_value(), s.api_key.get_secret_value(), s.user, s.password.get_secret_value()) == (
         "file-token", "ZmlsZTprZXk=", "file-user", "file-password")
     assert (s.channels, s.insecure, s.ca_file, s.timeout) == (("pdfm",), True, "/file/ca.pem", 3.0)
 
@@ -159,7 +159,7 @@ def test_env_over_config_file(cfg):
     cfg(PROFILE)
     s = settings_of(environ=ENV)
     assert s.url == "http://from-env:2"
-    assert (s.token.reveal(), s.api_key.reveal(), s.user, s.password.reveal()) == (
+    assert (s.token.get_secret_value(), s.api_key.get_secret_value(), s.user, s.password.get_secret_value()) == (
         "env-token", "ZW52OmtleQ==", "env-user", "env-password")
     assert (s.channels, s.ca_file, s.timeout) == (("stats", "auth"), "/env/ca.pem", 4.5)
     assert s.insecure is False  # HUBTOP_INSECURE=0 wins over the file's true
@@ -171,9 +171,9 @@ def test_flags_over_env(cfg):
                                  user="flag-user", channels="global,health", insecure=True, ca_file="/flag/ca.pem",
                                  timeout=7, token_from_flag=True, environ=ENV)
     assert s.url == "http://from-flag:3"
-    assert (s.token.reveal(), s.api_key.reveal(), s.user) == ("flag-token", "ZmxhZzprZXk=", "flag-user")  # encoded by hubtop
+    assert (s.token.get_secret_value(), s.api_key.get_secret_value(), s.user) == ("flag-token", "ZmxhZzprZXk=", "flag-user")  # encoded by hubtop
     assert (s.channels, s.insecure, s.ca_file, s.timeout) == (("global", "health"), True, "/flag/ca.pem", 7.0)
-    assert s.password.reveal() == "env-password"  # there is no password flag
+    assert s.password.get_secret_value() == "env-password"  # there is no password flag
     assert any("process list" in w for w in warnings)
 
 
@@ -218,9 +218,9 @@ def test_password_prompt_only_when_needed(cfg):
         return "typed"
 
     s = settings_of(user="alice", environ={}, password_prompt=prompt)
-    assert asked == ["alice"] and s.password.reveal() == "typed"
+    assert asked == ["alice"] and s.password.get_secret_value() == "typed"
     s = settings_of(user="alice", environ={"HUBTOP_PASSWORD": "from-env"}, password_prompt=prompt)
-    assert asked == ["alice"] and s.password.reveal() == "from-env"
+    assert asked == ["alice"] and s.password.get_secret_value() == "from-env"
     settings_of(environ={}, password_prompt=prompt)
     assert asked == ["alice"]
 
@@ -250,7 +250,7 @@ def test_a_file_with_a_secret_must_be_private(cfg, mode, key):
 @pytest.mark.parametrize("mode", [0o600, 0o400, 0o700])
 def test_a_private_file_with_a_secret_is_fine(cfg, mode):
     cfg('token = "S3CR3T-value"\n', mode)
-    assert settings_of(environ={}).token.reveal() == "S3CR3T-value"
+    assert settings_of(environ={}).token.get_secret_value() == "S3CR3T-value"
 
 
 def test_a_readable_file_without_a_secret_is_fine(cfg):
@@ -265,25 +265,25 @@ def test_a_secret_in_another_profile_still_counts(cfg):
         settings_of(profile="dev", environ={})
 
 
-# ------------------------------------------------------------------------------------------------ Secret
+# ------------------------------------------------------------------------------------------------ SecretStr
 
 
 def test_secret_never_prints_itself():
-    s = Secret("S3CR3T-value")
+    s = SecretStr("S3CR3T-value")
     for text in (str(s), repr(s), f"{s}", f"{s!r}", "%s" % (s,), format(s), str([s]), str({"k": s}),  # noqa: UP031
-                 repr(Settings(token=s, api_key=Secret("S3CR3T-value"), password=Secret("S3CR3T-value")))):
+                 repr(Settings(token=s, api_key=SecretStr("S3CR3T-value"), password=SecretStr("S3CR3T-value")))):
         assert "S3CR3T" not in text
-    assert s.reveal() == "S3CR3T-value"
-    assert bool(s) and not Secret("")
-    assert s == Secret("S3CR3T-value") and s != Secret("other") and s != "S3CR3T-value"
+    assert s.get_secret_value() == "S3CR3T-value"
+    assert bool(s) and not SecretStr("")
+    assert s == SecretStr("S3CR3T-value") and s != SecretStr("other") and s != "S3CR3T-value"
 
 
 def test_has_credentials():
     assert not Settings().has_credentials()
-    assert Settings(token=Secret("t")).has_credentials()
-    assert Settings(api_key=Secret("k")).has_credentials()
+    assert Settings(token=SecretStr("t")).has_credentials()
+    assert Settings(api_key=SecretStr("k")).has_credentials()
     assert not Settings(user="u").has_credentials()
-    assert Settings(user="u", password=Secret("p")).has_credentials()
+    assert Settings(user="u", password=SecretStr("p")).has_credentials()
 
 
 # ------------------------------------------------------------------------------------------------ TLS

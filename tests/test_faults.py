@@ -44,7 +44,7 @@ from tui.live.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
 from tui.model.cluster import Cluster
 from tui.model.journal import Gap
 from tui.protocol.parse import Event
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 from tui.sim import Simulator, World, start
 from tui.sim.frames import encode_frame, now_rfc3339
 from tui.transport.client import HubClient
@@ -295,7 +295,7 @@ async def test_protocol_pings_are_answered_while_the_ui_is_busy():
 
     with ServerThread(RawHub(script, ping_interval=0.1, ping_timeout=0.3)) as raw:
         raw.hosts = [host_record(HOST_A, "busy.local")]
-        app = HubtopApp(Settings(url=raw.url, token=Secret(TOKEN), timeout=5.0))
+        app = HubtopApp(Settings(url=raw.url, token=SecretStr(TOKEN), timeout=5.0))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: up(app.monitor.feed) and count["pongs"] >= 2, what="connected, pings answered")
             before = count["pongs"]
@@ -462,8 +462,8 @@ async def test_401_on_a_live_connection(credentials):
     an API key, hubtop logs in again and carries on; with only the token it stops, saying why."""
     # the key as settings hold it: base64 of KEY:SECRET, as the server wants it
     async with served(password="pw-live-401", api_key="key-live:401-secret") as sim:
-        extra = {"password": {"user": sim.user, "password": Secret("pw-live-401")},
-                 "api_key": {"api_key": Secret("a2V5LWxpdmU6NDAxLXNlY3JldA==")}, "token only": {}}[credentials]
+        extra = {"password": {"user": sim.user, "password": SecretStr("pw-live-401")},
+                 "api_key": {"api_key": SecretStr("a2V5LWxpdmU6NDAxLXNlY3JldA==")}, "token only": {}}[credentials]
         async with feeding(settings_for(sim, **SMALL_BACKOFF, **extra)) as (client, feed, collector):
             await wait_until(lambda: up(feed), what="connected")
             old = sim.token
@@ -479,7 +479,7 @@ async def test_401_on_a_live_connection(credentials):
                 assert old not in st.text
                 return
             await wait_until(lambda: up(feed, 2), what="connected with a fresh token")
-            assert client.auth.token.reveal() == "tok-renewed-after-expiry"
+            assert client.auth.token.get_secret_value() == "tok-renewed-after-expiry"
             assert sim.rec.subscribe_statuses() == [101, 401, 101]
             assert [r for r in sim.rec.requests if r[1].endswith("/auth/token")] == [
                 ("POST", "/api/v1/auth/token", 200)]
@@ -565,7 +565,7 @@ def test_overload_is_when_the_rate_stays_near_what_the_server_can_queue():
 
 async def test_the_status_bar_warns_of_overload_and_suggests_muting_channels():
     clock = FakeClock()
-    app = HubtopApp(Settings(url="http://127.0.0.1:9", token=Secret("t")), start_feed=False)
+    app = HubtopApp(Settings(url="http://127.0.0.1:9", token=SecretStr("t")), start_feed=False)
     app.monitor.feed.clock = clock
     async with app.run_test(size=(220, 30)) as pilot:
         app.refresh_from_model()

@@ -22,7 +22,7 @@ from servers import (
 )
 
 from tui.protocol.errors import HubError
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 from tui.transport.rest import HubRest
 
 SECRETS = (TOKEN, PASSWORD, API_KEY)
@@ -30,7 +30,7 @@ SECRETS = (TOKEN, PASSWORD, API_KEY)
 
 def all_secrets(url: str, **kw) -> Settings:
     """Settings holding every kind of secret (a token, an API key, a user's password)."""
-    values = dict(token=Secret(TOKEN), api_key=Secret(API_KEY), user="admin", password=Secret(PASSWORD))
+    values = dict(token=SecretStr(TOKEN), api_key=SecretStr(API_KEY), user="admin", password=SecretStr(PASSWORD))
     values.update(kw)
     return fast_settings(url, **values)
 
@@ -60,27 +60,27 @@ async def fail(settings: Settings, call: str = "hosts", *args) -> HubError:
 
 @pytest.mark.parametrize(("user", "key"), [("admin@example.com", "email"), ("admin", "username")])
 async def test_login_with_user_and_password(hub, user, key):
-    s = fast_settings(hub.url, token=None, user=user, password=Secret(PASSWORD))
+    s = fast_settings(hub.url, token=None, user=user, password=SecretStr(PASSWORD))
     async with HubRest(s) as rest:
         token = await rest.login()
         assert hub.logins == [{key: user, "password": PASSWORD}]
-        assert token.reveal().startswith("tok-fresh-") and token.reveal() in hub.tokens
+        assert token.get_secret_value().startswith("tok-fresh-") and token.get_secret_value() in hub.tokens
         await rest.hosts()
     method, path, headers = hub.requests[-1]
     assert (method, path) == ("GET", "/api/v1/orchestrator/hosts")
-    assert headers["Authorization"] == f"Bearer {token.reveal()}"
+    assert headers["Authorization"] == f"Bearer {token.get_secret_value()}"
 
 
 async def test_login_with_api_key(hub):
-    s = fast_settings(hub.url, token=None, api_key=Secret(API_KEY))
+    s = fast_settings(hub.url, token=None, api_key=SecretStr(API_KEY))
     async with HubRest(s) as rest:
         token = await rest.login()
     assert hub.logins == [{"api_key": API_KEY}]
-    assert token.reveal() in hub.tokens
+    assert token.get_secret_value() in hub.tokens
 
 
 async def test_login_without_credentials():
-    s = fast_settings("http://127.0.0.1:1", token=Secret("t"))
+    s = fast_settings("http://127.0.0.1:1", token=SecretStr("t"))
     async with HubRest(s) as rest:
         with pytest.raises(HubError) as info:
             await rest.login()
@@ -88,7 +88,7 @@ async def test_login_without_credentials():
 
 
 async def test_login_refused(hub):
-    err = await fail(fast_settings(hub.url, token=None, user="admin", password=Secret("wrong-S3CR3T")), "login")
+    err = await fail(fast_settings(hub.url, token=None, user="admin", password=SecretStr("wrong-S3CR3T")), "login")
     text = check_error(err, kind="auth", contains=("401",))
     assert "wrong-S3CR3T" not in text
 
@@ -113,7 +113,7 @@ async def test_token_header(hub):
 
 async def test_api_key_header(hub):
     hub.header_api_keys.add(API_KEY)
-    async with HubRest(fast_settings(hub.url, token=None, api_key=Secret(API_KEY))) as rest:
+    async with HubRest(fast_settings(hub.url, token=None, api_key=SecretStr(API_KEY))) as rest:
         machines = await rest.machines()
     assert [m.name for m in machines] == ["ci-runner-1", "ci-runner-2"]
     headers = hub.requests[-1][2]
@@ -218,10 +218,10 @@ async def test_401_without_a_way_to_log_in(hub):
 async def test_a_server_that_repeats_the_credentials_does_not_leak_them(hub):
     hub.echo_auth = True
     hub.tokens.clear()
-    err = await fail(all_secrets(hub.url, user="admin", password=Secret("wrong" + PASSWORD)))
+    err = await fail(all_secrets(hub.url, user="admin", password=SecretStr("wrong" + PASSWORD)))
     check_error(err, kind="auth", contains=("401", "rejected credentials"))
     assert "wrong" + PASSWORD not in str(err)
-    err = await fail(fast_settings(hub.url, token=Secret(TOKEN)))
+    err = await fail(fast_settings(hub.url, token=SecretStr(TOKEN)))
     check_error(err, kind="auth")
 
 

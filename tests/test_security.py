@@ -32,7 +32,7 @@ from tui.app.app import HubtopApp
 from tui.live.feed import Feed
 from tui.model.cluster import Cluster
 from tui.protocol.errors import HubError
-from tui.settings import Secret, Settings, build_settings
+from tui.settings import SecretStr, Settings, build_settings
 from tui.sim import Simulator, start
 from tui.transport.client import PING, HubClient
 from tui.transport.rest import HubRest
@@ -99,7 +99,7 @@ async def test_a_self_signed_server_is_refused_with_the_fix_named(ca):
     async with tls_server(ca) as hub:
         url = hub.url.replace("https://", "wss://")  # either spelling means TLS
         feed, collector = Feed(Cluster()), Collector()
-        client = HubClient(fast_settings(url, token=Secret(TOKEN)), Tee(feed, collector))
+        client = HubClient(fast_settings(url, token=SecretStr(TOKEN)), Tee(feed, collector))
         async with running(client) as task:
             await wait_until(task.done, what="the stop")
         st = feed.status
@@ -109,7 +109,7 @@ async def test_a_self_signed_server_is_refused_with_the_fix_named(ca):
         assert not hub.conns and feed.snapshots == 0  # nothing was sent over an untrusted channel
         assert [s.state for s in collector.statuses].count("connecting") == 1  # and no retry loop
         with pytest.raises(HubError) as info:
-            async with HubRest(fast_settings(url, token=Secret(TOKEN))) as rest:
+            async with HubRest(fast_settings(url, token=SecretStr(TOKEN))) as rest:
                 await rest.hosts()
         assert info.value.kind == "tls" and "--ca-file" in str(info.value)
         assert not [r for r in hub.requests if r[1].endswith("/hosts")]
@@ -140,7 +140,7 @@ async def test_ca_file_and_insecure_work_for_rest_and_websocket(ca, tmp_path, tr
     async with tls_server(ca) as hub:
         url = hub.url.replace("https://", "wss://")
         feed = Feed(Cluster())
-        client = HubClient(fast_settings(url, token=Secret(TOKEN), **option), feed)
+        client = HubClient(fast_settings(url, token=SecretStr(TOKEN), **option), feed)
         async with running(client):
             await wait_until(lambda: connected(feed), what="connected over TLS")
             # the WebSocket is up, and the REST snapshot came over TLS too
@@ -267,7 +267,7 @@ async def test_no_secret_in_logs_errors_statuses_or_exports(caplog, capfd, tmp_p
         feed, collector = Feed(Cluster()), Collector()
         sink = Tee(feed, collector)
         # 1. token + user/password; the token expires on a live connection: 401 (echoed), a fresh login
-        client = HubClient(fast_settings(hub.url, token=Secret(TOKEN), user="admin", password=Secret(PASSWORD),
+        client = HubClient(fast_settings(hub.url, token=SecretStr(TOKEN), user="admin", password=SecretStr(PASSWORD),
                                          ping_interval=0.1), sink)
         async with running(client):
             await wait_until(lambda: connected(feed), what="connected")
@@ -276,23 +276,23 @@ async def test_no_secret_in_logs_errors_statuses_or_exports(caplog, capfd, tmp_p
             hub.conns[0].abort()
             await wait_until(lambda: connected(feed, 2), what="connected after a fresh login")
         # 2. an API key only: sent as a header, refused (echoed), traded for a token at login
-        client = HubClient(fast_settings(hub.url, token=None, api_key=Secret(API_KEY)), sink)
+        client = HubClient(fast_settings(hub.url, token=None, api_key=SecretStr(API_KEY)), sink)
         async with running(client):
             await wait_until(lambda: connected(feed, 3), what="connected with the API key")
         assert hub.attempts[-2].headers.get("X-Api-Key") == API_KEY  # the secret was really in play
         issued = set(hub.tokens)  # the fresh tokens of the two logins are secrets too
         # 3. a wrong password: refused (echoed), a clear stop
         hub.tokens.clear()
-        bad = HubClient(fast_settings(hub.url, token=Secret(TOKEN), user="admin",
-                                      password=Secret(WRONG_PASSWORD)), sink)
+        bad = HubClient(fast_settings(hub.url, token=SecretStr(TOKEN), user="admin",
+                                      password=SecretStr(WRONG_PASSWORD)), sink)
         async with running(bad) as task:
             await wait_until(task.done, what="auth_failed")
         assert bad.state == "auth_failed"
         # 4. errors raised to a caller (fail fast), REST errors
         errors: list[BaseException] = []
-        for settings in (fast_settings(hub.url, token=Secret(TOKEN)),
-                         fast_settings(hub.url, token=None, user="admin", password=Secret(WRONG_PASSWORD)),
-                         fast_settings(hub.url, token=None, api_key=Secret("key-" + WRONG_PASSWORD))):
+        for settings in (fast_settings(hub.url, token=SecretStr(TOKEN)),
+                         fast_settings(hub.url, token=None, user="admin", password=SecretStr(WRONG_PASSWORD)),
+                         fast_settings(hub.url, token=None, api_key=SecretStr("key-" + WRONG_PASSWORD))):
             c = HubClient(settings, Collector(), fail_fast=True)
             try:
                 await c.run()
@@ -306,7 +306,7 @@ async def test_no_secret_in_logs_errors_statuses_or_exports(caplog, capfd, tmp_p
                     errors.append(err)
         assert len(errors) == 6
         fresh = sorted(issued - {TOKEN})
-        assert len(fresh) == 2 and client.auth.token.reveal() in fresh
+        assert len(fresh) == 2 and client.auth.token.get_secret_value() in fresh
     feed.journal.export(tmp_path / "export.jsonl")
     texts["the export"] = (tmp_path / "export.jsonl").read_text()
     texts["statuses"] = "\n".join(f"{s.line} {s.error!r} {s.error}" for s in collector.statuses)
@@ -330,7 +330,7 @@ async def test_no_secret_on_screen_and_hubtop_only_reads(caplog, capfd, tmp_path
     rec = SimRecorder(sim)
     runner, _ = await start("127.0.0.1", 0, simulator=sim)
     try:
-        settings = settings_for(sim, user=sim.user, password=Secret(PASSWORD), ping_interval=0.2,
+        settings = settings_for(sim, user=sim.user, password=SecretStr(PASSWORD), ping_interval=0.2,
                                 backoff_base=0.05, backoff_cap=0.2)
         app = HubtopApp(settings, export_dir=tmp_path)
         async with app.run_test(size=(160, 50)) as pilot:
@@ -379,7 +379,7 @@ async def test_the_only_client_frames_are_ping_and_client_id(hub: HubServer):
 
     hub.script = script
     hub.users = {"admin": PASSWORD}
-    client = HubClient(fast_settings(hub.url, user="admin", password=Secret(PASSWORD), ping_interval=0.1,
+    client = HubClient(fast_settings(hub.url, user="admin", password=SecretStr(PASSWORD), ping_interval=0.1,
                                      channels=("orchestrator", "health", "pdfm")), Collector())
     async with running(client):
         await wait_until(lambda: client.client_id is not None and hub.conns[0].pings >= 2, what="id and pings")

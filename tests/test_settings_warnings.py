@@ -163,8 +163,8 @@ def test_the_cli_refuses_a_url_with_credentials_before_connecting(capsys):
 
 
 def test_an_encoded_key_is_kept_and_a_plain_one_is_encoded():
-    assert load(api_key=ENCODED, environ={})[0].api_key.reveal() == ENCODED
-    assert load(environ={"HUBTOP_API_KEY": "key-id:key-S3CR3T-secret"})[0].api_key.reveal() == ENCODED
+    assert load(api_key=ENCODED, environ={})[0].api_key.get_secret_value() == ENCODED
+    assert load(environ={"HUBTOP_API_KEY": "key-id:key-S3CR3T-secret"})[0].api_key.get_secret_value() == ENCODED
 
 
 @pytest.mark.parametrize("key", ["key-S3CR3T-secret", "a:b:S3CR3T", ":S3CR3T", "key:", "key: S3CR3T",

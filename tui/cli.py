@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-EXIT_UNKNOWN = 3
+from .commands.common import EXIT_UNKNOWN, tell
 
 EPILOG = """\
 environment: HUBTOP_URL, HUBTOP_TOKEN, HUBTOP_API_KEY, HUBTOP_USER, HUBTOP_PASSWORD, HUBTOP_CHANNELS,
@@ -123,8 +123,21 @@ def _sim_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="seed of the world; the same seed gives the same stream")
 
 
-def _err(message: str) -> None:
-    print(f"hubtop: {message}", file=sys.stderr)
+#: the options before a subcommand that take a value (the word after them is not a subcommand)
+_VALUED = frozenset(("--url", "--token", "--api-key", "--user", "--channels", "--ca-file", "--timeout", "--profile"))
+
+
+def _subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand a command line names (its first word that is not an option or an option's value)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word in _VALUED:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def _settings(args: argparse.Namespace):
@@ -152,7 +165,7 @@ def _settings(args: argparse.Namespace):
         password_prompt=prompt,
     )
     for warning in warnings:
-        print(f"hubtop: {warning}", file=sys.stderr)
+        tell(warning)
     if settings.user and not settings.password:
         from .protocol.errors import HubError
 
@@ -167,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         # a usage error of `status` is UNKNOWN (3), as for any monitoring plugin, never 2 (CRITICAL)
-        if exc.code == 2 and "status" in argv:
+        if exc.code == 2 and _subcommand(argv) == "status":
             return EXIT_UNKNOWN
         raise
     command = args.command
@@ -185,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             settings = _settings(args)
         except HubError as err:
-            _err(str(err))
+            tell(str(err))
             return EXIT_UNKNOWN if command == "status" else 2
         if command == "status":
             from .commands.status import status

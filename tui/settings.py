@@ -1,6 +1,6 @@
 """Settings: flags > environment (``HUBTOP_*``) > a profile in the TOML config file > defaults.
 
-Secrets (token, API key, password) are held in :class:`Secret`, whose ``str``/``repr`` never show them. A
+Secrets (token, API key, password) are held in :class:`SecretStr`, whose ``str``/``repr`` never show them. A
 config file that holds a secret is refused unless only its owner can read it, as ssh does with keys.
 """
 
@@ -13,53 +13,19 @@ import math
 import os
 import re
 import ssl
-import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from pydantic import SecretStr
+
+from .profile import config_path, load_profile
 from .protocol.errors import HubError
 from .protocol.models import CHANNELS, DEFAULT_CHANNELS
 from .protocol.text import clean
 
 DEFAULT_URL = "http://127.0.0.1:5680"
 DEFAULT_PREFIX = "/api"
-SECRET_KEYS = ("token", "api_key", "password")
-
-
-class Secret:
-    """A string that does not print itself."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-def config_path() -> Path:
-    env = os.environ.get("HUBTOP_CONFIG")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "hubtop" / "config.toml"
 
 
 def parse_channels(text: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
@@ -156,22 +122,37 @@ MIN_MAX_BODY = 1024
 
 @dataclass
 class Settings:
+    """Everything a connection to a hub needs (flags > ``HUBTOP_*`` > the profile > these defaults)."""
+
+    #: the server: ``http(s)://host[:port][/prefix]`` (``--url``, ``HUBTOP_URL``, ``url``)
     url: str = DEFAULT_URL
-    token: Secret | None = None
-    api_key: Secret | None = None
+    #: a bearer token (``--token``, ``HUBTOP_TOKEN``, ``token``)
+    token: SecretStr | None = None
+    #: an API key, as the server's encoded base64(KEY:SECRET) (``--api-key``, ``HUBTOP_API_KEY``, ``api_key``)
+    api_key: SecretStr | None = None
+    #: log in as this email or user name (``--user``, ``HUBTOP_USER``, ``user``)
     user: str | None = None
-    password: Secret | None = None
+    #: the password of ``user`` (``HUBTOP_PASSWORD``, ``password``, or a prompt on a terminal)
+    password: SecretStr | None = None
+    #: the channels to subscribe to (``--channels``, ``HUBTOP_CHANNELS``, ``channels``)
     channels: tuple[str, ...] = DEFAULT_CHANNELS
+    #: do not verify the server's TLS certificate (``--insecure``, ``HUBTOP_INSECURE``, ``insecure``): warned of
     insecure: bool = False
+    #: a CA bundle (PEM) to trust for the server's certificate (``--ca-file``, ``HUBTOP_CA_FILE``, ``ca_file``)
     ca_file: str | None = None
+    #: seconds a request, a handshake or a confirmation may take, whole (``--timeout``, ``HUBTOP_TIMEOUT``)
     timeout: float = 10.0
+    #: seconds between app-level health pings, and how long a pong may take before hubtop reconnects
     ping_interval: float = 30.0
     pong_timeout: float = 10.0
+    #: the largest WebSocket frame accepted (bytes)
     max_frame: int = 16 * 1024 * 1024
+    #: entries the event log and export keep (``HUBTOP_JOURNAL_SIZE``, ``journal_size``)
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    #: reconnect backoff: full jitter up to ``base * 2**(attempt-1)``, at most ``cap`` seconds
     backoff_base: float = 1.0
     backoff_cap: float = 30.0
-    #: the largest REST body read (a hosts list of 100,000 hosts is well under it)
+    #: the largest REST body read (``HUBTOP_MAX_BODY``, ``max_body``; a hosts list of 100,000 hosts is well under)
     max_body: int = DEFAULT_MAX_BODY
 
     @property
@@ -213,71 +194,6 @@ class Settings:
 
     def has_credentials(self) -> bool:
         return bool(self.token or self.api_key or (self.user and self.password))
-
-
-_NOT_A_FILE = {stat.S_IFIFO: "a FIFO", stat.S_IFDIR: "a directory", stat.S_IFSOCK: "a socket"}
-
-
-def _read_config(path: Path) -> tuple[str, int] | None:
-    """The text and mode of the config file, ``None`` when there is none. Only a regular file is read: a
-    FIFO would block forever and a device may never end, so they are refused (opened without blocking and
-    checked on the open file, so nothing can swap the file between the check and the read)."""
-    shown = clean(str(path), 300)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise HubError(f"cannot read the config file {shown}: {clean(exc.strerror)}", "config") from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = _NOT_A_FILE.get(stat.S_IFMT(mode), "a device")
-            raise HubError(f"the config file {shown} is {kind}, not a regular file; hubtop reads only a file",
-                           "config")
-        os.set_blocking(fd, True)
-        with open(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError as exc:
-        raise HubError(f"cannot read the config file {shown}: {clean(exc.strerror)}", "config") from None
-    finally:
-        os.close(fd)
-    try:
-        return data.decode("utf-8"), mode
-    except UnicodeDecodeError:
-        raise HubError(f"cannot read the config file {shown}: it is not UTF-8 text", "config") from None
-
-
-def load_profile(profile: str | None = None, path: Path | None = None) -> dict[str, Any]:
-    """The named (or default) profile of the config file; ``{}`` when there is no file."""
-    import tomllib
-
-    path = path or config_path()
-    read = _read_config(path)
-    if read is None:
-        if profile:
-            raise HubError(f"profile {profile!r} asked for, but there is no config file at {clean(str(path))}",
-                           "config")
-        return {}
-    text, mode = read
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise HubError(f"cannot read the config file {clean(str(path))}: {exc.__class__.__name__}", "config") from None
-    profiles = data.get("profiles", {}) if isinstance(data.get("profiles"), dict) else {}
-    name = profile or data.get("default_profile")
-    if name:
-        if name not in profiles or not isinstance(profiles[name], dict):
-            raise HubError(f"no profile {clean(str(name))!r} in {clean(str(path))}", "config")
-        section = dict(profiles[name])
-    else:
-        section = {k: v for k, v in data.items() if k not in ("profiles", "default_profile")}
-    # a secret anywhere in the file counts, not only in the profile in use: others can read it all the same
-    sections = [data, *(p for p in profiles.values() if isinstance(p, dict))]
-    if any(k in sec for sec in sections for k in SECRET_KEYS) and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise HubError(f"{clean(str(path))} holds a secret but other users can read it; run: chmod 600 {path}",
-                       "config")
-    return section
 
 
 class Loaded(NamedTuple):
@@ -360,13 +276,13 @@ def build_settings(
     normalise_url(s.url, url_from)  # validate early
     tok, _ = pick(token, "HUBTOP_TOKEN", "token")
     key, key_from = pick(api_key, "HUBTOP_API_KEY", "api_key", flag_name="--api-key")
-    s.token = Secret(str(tok)) if tok else None
-    s.api_key = Secret(encoded_api_key(str(key), key_from)) if key else None
+    s.token = SecretStr(str(tok)) if tok else None
+    s.api_key = SecretStr(encoded_api_key(str(key), key_from)) if key else None
     s.user, _ = pick(user, "HUBTOP_USER", "user")
     pw = env.get("HUBTOP_PASSWORD") or prof.get("password")
     if s.user and not pw and password_prompt is not None:
         pw = password_prompt(s.user)
-    s.password = Secret(str(pw)) if pw else None
+    s.password = SecretStr(str(pw)) if pw else None
     s.channels = parse_channels(pick(channels, "HUBTOP_CHANNELS", "channels")[0])
     ins, ins_from = pick(insecure or None, "HUBTOP_INSECURE", "insecure", False)
     s.insecure = ins is True or str(ins).lower() in ("1", "true", "yes")

@@ -8,7 +8,7 @@ from servers import HOST_A, HOST_B, Conn, HubServer, frame, host_record
 
 from tui.app.app import HubtopApp
 from tui.app.screens.help import HelpScreen
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 
 HUGE = "ten megabytes of description " * 360_000  # ~10 MB
 
@@ -23,7 +23,7 @@ async def test_a_ten_megabyte_description_is_cut_and_the_app_answers_keys():
                     "level": "info", "message": HUGE[: 1_000_000], "time": ""}}))
 
         hub.script = script
-        app = HubtopApp(Settings(url=hub.url, token=Secret("tok-initial"), timeout=20.0))
+        app = HubtopApp(Settings(url=hub.url, token=SecretStr("tok-initial"), timeout=20.0))
         async with app.run_test(size=(160, 50)) as pilot:
             await wait_for(pilot, lambda: app.monitor.feed.journal.received >= 21, timeout=30, what="the huge frames")
             await pilot.pause(0.5)

@@ -18,7 +18,7 @@ from servers import HubServer
 from tui.app.app import HubtopApp
 from tui.app.screens.event_detail import EventDetailScreen
 from tui.protocol.parse import Event
-from tui.settings import Secret, Settings
+from tui.settings import SecretStr, Settings
 
 
 def _walk_list(widget) -> list[str]:
@@ -33,7 +33,7 @@ def _walk_list(widget) -> list[str]:
 async def test_nothing_raw_and_no_markup_reaches_the_screen(tmp_path):
     async with HubServer() as hub:
         hostile_hub(hub)
-        settings = Settings(url=hub.url, token=Secret("tok-initial"), timeout=5.0)
+        settings = Settings(url=hub.url, token=SecretStr("tok-initial"), timeout=5.0)
         app = HubtopApp(settings, export_dir=tmp_path)
         async with app.run_test(size=(200, 60)) as pilot:
             await wait_for(pilot, lambda: len(hub.conns) >= 2, what="the reconnect after the hostile close")
@@ -84,7 +84,7 @@ async def test_nothing_raw_and_no_markup_reaches_the_screen(tmp_path):
 async def test_a_filter_with_markup_characters_is_text():
     async with HubServer() as hub:
         hostile_hub(hub)
-        app = HubtopApp(Settings(url=hub.url, token=Secret("tok-initial"), timeout=5.0))
+        app = HubtopApp(Settings(url=hub.url, token=SecretStr("tok-initial"), timeout=5.0))
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.monitor.feed.snapshots >= 1, what="the snapshot")
             await pilot.press("slash", "[", "/", "]", "[", "@")

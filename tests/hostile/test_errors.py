@@ -18,7 +18,7 @@ from servers import (
 )
 
 from tui.protocol.errors import HubError
-from tui.settings import Secret
+from tui.settings import SecretStr
 from tui.transport.client import HubClient
 from tui.transport.rest import HubRest
 
@@ -132,7 +132,7 @@ async def test_a_server_that_repeats_the_decoded_api_key_does_not_leak_it():
         # the listing refuses the key, and so does the login hubtop tries with it next
         hub.handlers[HOSTS] = hub.handlers["/api/v1/auth/token"] = answer(401, {
             "code": 401, "message": "Invalid API key secret key-S3CR3T-secret for key-id (key-id:key-S3CR3T-secret)"})
-        err = await rest_error(hub, token=None, api_key=Secret(KEY))
+        err = await rest_error(hub, token=None, api_key=SecretStr(KEY))
     assert "***" in one_line(err)
 
 

@@ -24,11 +24,11 @@ from servers import (
     standard_world,
     wait_until,
 )
-from tui.transport import connection
 from websockets.asyncio.client import connect
 
 from tui.protocol.errors import HubError
-from tui.settings import Secret
+from tui.settings import SecretStr
+from tui.transport import connection
 from tui.transport.client import HubClient
 from tui.transport.connection import FrameConnection
 from tui.transport.rest import HubRest
@@ -65,7 +65,7 @@ async def test_a_websocket_redirect_is_not_followed_and_the_key_stays_home(statu
         standard_world(other)
         hub.handlers[SUBSCRIBE] = redirect_to(bait(other.port), status)
         collector = Collector()
-        client = HubClient(fast_settings(hub.url, token=None, api_key=Secret(KEY)), collector)
+        client = HubClient(fast_settings(hub.url, token=None, api_key=SecretStr(KEY)), collector)
         async with running(client) as task:
             await wait_until(lambda: task.done() or other.requests, what="a stop or a followed redirect")
         # websockets followed the redirect to the other origin with X-Api-Key (only Authorization is stripped)
@@ -82,7 +82,7 @@ async def test_a_websocket_redirect_is_not_followed_and_the_key_stays_home(statu
 async def test_a_same_origin_websocket_redirect_is_not_followed_either():
     async with HostileHub(token=None, header_api_keys=(KEY,)) as hub:
         hub.handlers[SUBSCRIBE] = redirect_to("/api/v2/ws/\x9b2Jsubscribe?event_types=orchestrator", 302)
-        client = HubClient(fast_settings(hub.url, token=None, api_key=Secret(KEY)), Collector(), fail_fast=True)
+        client = HubClient(fast_settings(hub.url, token=None, api_key=SecretStr(KEY)), Collector(), fail_fast=True)
         with pytest.raises(HubError) as info:
             await asyncio.wait_for(client.run(), 10)
         await client.aclose()
@@ -96,7 +96,7 @@ async def test_a_same_origin_websocket_redirect_is_not_followed_either():
 async def test_a_rest_redirect_says_so_instead_of_not_json():
     async with HubServer(token=None, header_api_keys=(KEY,)) as other, HostileHub(token=None) as hub:
         hub.handlers[HOSTS] = redirect_to(bait(other.port, HOSTS), 302)
-        async with HubRest(fast_settings(hub.url, token=None, api_key=Secret(KEY))) as rest:
+        async with HubRest(fast_settings(hub.url, token=None, api_key=SecretStr(KEY))) as rest:
             with pytest.raises(HubError) as info:
                 await rest.hosts()
         assert other.requests == []

@@ -38,7 +38,7 @@ def simulate(args: argparse.Namespace) -> int:
 
 def demo(args: argparse.Namespace) -> int:
     """Start the simulator in a child process on a free loopback port, then the TUI against it."""
-    from ..settings import Secret, Settings, parse_channels
+    from ..settings import SecretStr, Settings, parse_channels
     from ..sim import SimulatorProcess
 
     try:
@@ -53,7 +53,7 @@ def demo(args: argparse.Namespace) -> int:
         tell(f"cannot start the simulator: {err}")
         return 2
     try:
-        settings = Settings(url=url, token=Secret(token), channels=channels)
+        settings = Settings(url=url, token=SecretStr(token), channels=channels)
         from .app import tui
 
         return tui(settings)

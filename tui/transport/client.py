@@ -1,32 +1,25 @@
 """HubClient: one live subscription to the Events Hub, kept alive and kept right.
 
-It connects with auth and the channels asked for, reads the confirmation (and, when the server's queue evicted
-it, keeps asking for the client id until it learns it), takes the REST listings after every (re)connect, sends
-the app-level health ping and reconnects when no pong comes, reconnects after any drop with capped exponential
-backoff and full jitter, and changes channels while connected (unsubscribe in place; a planned reconnect to add
-one). The real server drops the oldest frames of a client's 2,048-frame queue without a word: a burst of a
-full queue is the sign, and the client says so (:class:`~tui.protocol.items.Loss`) and takes the listings
-again; so it does whenever its consumer's model asks for a resync (a contradiction, an unknown id), at most one
-at a time and no more often than :data:`RESYNC_MIN_S`.
-
-Everything it learns goes, in order, to one :class:`~tui.protocol.items.Consumer`, a burst at a time.
+It connects with auth and the channels asked for, reads the confirmation, takes the REST listings after every
+(re)connect, reconnects after any drop with capped exponential backoff and full jitter, and changes channels
+while connected (unsubscribe in place; a planned reconnect to add one). What keeps a session right on the real
+server (lost frames, resyncs, an evicted confirmation, the health ping) is in :mod:`.repair`. Everything it
+learns goes, in order, to one :class:`~tui.protocol.items.Consumer`, a burst at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
-from websockets.protocol import State
 
 from ..protocol.errors import HubError, describe, for_status
 from ..protocol.items import (  # noqa: F401 - Status, Snapshot and Item are read from here by older callers
@@ -43,88 +36,16 @@ from ..protocol.models import ClientIdBody, Confirmation
 from ..protocol.parse import Event, Note, body_model, known_event, parse_frame
 from ..settings import Settings
 from .connection import FrameConnection
+from .repair import PING, RESYNC_MIN_S, Repair  # noqa: F401 - PING: what a test looks for
+from .support import Fatal, RedactingLogger, backoff_delay, close_reason, close_socket  # noqa: F401
 
-PING = json.dumps({"event_type": "health", "message": "ping"})
-CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
-
-#: the server's per-client queue: a burst of this many frames means the oldest may have been dropped
-SERVER_QUEUE = 2048
-#: a pause between socket reads at least this long ends a burst (the server flushes every 100 ms)
-BURST_GAP_S = 0.03
-#: the least time between two resyncs, and the most it grows to while they keep being asked for
-RESYNC_MIN_S, RESYNC_MAX_S = 5.0, 60.0
 #: how often a quiet connection asks its consumer whether a resync has come due
 RESYNC_POLL_S = 0.5
-#: asking for the client id again while the server has not answered (seconds, doubling)
-CLIENT_ID_RETRY_S, CLIENT_ID_RETRY_MAX_S = 1.0, 30.0
-
-CLOSE_REASONS = {
-    1000: "closed by the server",
-    1001: "server going away",
-    1006: "connection lost without a close frame",
-    1008: "closed by the server for a policy violation",
-    1009: "a frame was too large",
-    1011: "server error",
-    1012: "server restarting",
-}
-
-
-#: close codes the client itself sends when the server breaks the protocol, and what they mean to a person
-_CLIENT_FAILED = {
-    1002: "the server broke the WebSocket protocol",
-    1007: "the server sent a text frame that is not valid UTF-8",
-}
-
 
 Sink = Consumer | Callable[[Item], Any]
 
 
-class _RedactingLogger(logging.LoggerAdapter):
-    """websockets' logger with every secret in play blanked out: at DEBUG it logs the handshake's request
-    headers, ``Authorization: Bearer <token>`` and ``X-Api-Key`` included."""
-
-    def __init__(self, logger: logging.Logger, secrets: Callable[[], tuple[str, ...]]) -> None:
-        super().__init__(logger, {})
-        self._secrets = secrets
-
-    def log(self, level: int, msg: Any, *args: Any, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        secrets = [s for s in self._secrets() if s]
-        if secrets:
-            try:
-                text = str(msg) % args if args else str(msg)
-            except (TypeError, ValueError):
-                text = " ".join(str(part) for part in (msg, *args))
-            for secret in secrets:
-                text = text.replace(secret, "***")
-            msg, args = text, ()
-        kwargs.setdefault("stacklevel", 2)
-        self.logger.log(level, msg, *args, **kwargs)
-
-
-def backoff_delay(attempt: int, base: float = 1.0, cap: float = 30.0, rng: random.Random | None = None) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]; attempt 1 is the first retry."""
-    # the exponent is clamped: after hours of retries 2**attempt would overflow a float
-    ceiling = min(cap, base * (2 ** min(max(0, attempt - 1), 64)))
-    return (rng or random).uniform(0, ceiling)
-
-
-async def _close_socket(ws: FrameConnection, timeout: float = 2.0) -> None:
-    """Close with a close frame; when the server does not answer in time (dead, or its loop is stuck), drop
-    the TCP connection, so that the reader sees the end and a stop or a planned reconnect never hangs."""
-    with contextlib.suppress(Exception):
-        await asyncio.wait_for(ws.close(), timeout)
-    if ws.state is not State.CLOSED:
-        ws.transport.abort()
-
-
-class _Fatal(Exception):
-    def __init__(self, error: HubError) -> None:
-        self.error = error
-
-
-class HubClient:
+class HubClient(Repair):
     def __init__(self, settings: Settings, sink: Sink | None = None, *, rest: Any = None,
                  fail_fast: bool = False, snapshot: bool = True) -> None:
         from .rest import HubRest
@@ -163,32 +84,9 @@ class HubClient:
         self._resync_gap = RESYNC_MIN_S
         self._resync_reason: str | None = None
         self._id_task: asyncio.Task | None = None
-        self._ws_logger = _RedactingLogger(logging.getLogger("websockets.client"), self.auth.secrets)
+        self._ws_logger = RedactingLogger(logging.getLogger("websockets.client"), self.auth.secrets)
 
     # ------------------------------------------------------------------ public
-
-    async def stream(self) -> AsyncIterator[Item]:
-        """The same items as the sink, as an async iterator (runs the client while iterated)."""
-        queue: asyncio.Queue[Item | None] = asyncio.Queue()
-        self.consumer = CallableConsumer(queue.put_nowait)
-        task = asyncio.create_task(self._run_then(queue))
-        try:
-            while True:
-                item = await queue.get()
-                if item is None:
-                    break
-                yield item
-        finally:
-            await self.stop()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-    async def _run_then(self, queue: asyncio.Queue) -> None:
-        try:
-            await self.run()
-        finally:
-            queue.put_nowait(None)
 
     async def wait_connected(self, timeout: float | None = None) -> None:
         await asyncio.wait_for(self._connected_event.wait(), timeout)
@@ -198,7 +96,7 @@ class HubClient:
         self._stop_event.set()
         ws = self._ws
         if ws is not None:
-            await _close_socket(ws)
+            await close_socket(ws)
 
     async def aclose(self) -> None:
         await self.stop()
@@ -240,17 +138,7 @@ class HubClient:
                 self._emit(Note(f"the server did not unsubscribe {', '.join(not_done)}", "warning"))
             self._status(ConnState.CONNECTED, "connected")
 
-    def request_resync(self, reason: str) -> None:
-        """Take the listings again (on this client's loop): at most one at a time, and no sooner than the
-        last one plus a wait that doubles (up to :data:`RESYNC_MAX_S`) while resyncs keep being asked for."""
-        if self._ws is None or not self.take_snapshot:
-            return
-        if self._resync_task is not None and not self._resync_task.done():
-            self._resync_reason = self._resync_reason or reason  # one more after the one under way
-            return
-        self._resync_task = asyncio.get_running_loop().create_task(self._resync(reason))
-
-        # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ internals
 
     def _emit(self, item: Item) -> None:
         self.consumer.deliver((item,))
@@ -265,7 +153,7 @@ class HubClient:
     async def _close_ws(self) -> None:
         ws = self._ws
         if ws is not None:
-            await _close_socket(ws)
+            await close_socket(ws)
 
     async def _sleep(self, delay: float) -> None:
         """Wait out a backoff: ``delay`` seconds, or until :meth:`stop` or :meth:`reconnect_now`."""
@@ -321,7 +209,7 @@ class HubClient:
                 await self._sleep(delay)
                 continue
             if self._stopping:  # stop() came while the handshake was under way
-                await _close_socket(ws)
+                await close_socket(ws)
                 break
             relogged = False
             self.connections += 1
@@ -329,7 +217,7 @@ class HubClient:
             was_up = False
             try:
                 await self._session(ws, down_since, down_reason)
-            except _Fatal as fatal:
+            except Fatal as fatal:
                 if self.fail_fast and self.connections == 1:
                     raise fatal.error from None
                 reason = str(fatal.error)
@@ -477,68 +365,6 @@ class HubClient:
             heartbeat.cancel()
             watcher.cancel()
 
-    def _count_burst(self, frames: int, now: float) -> Loss | None:
-        """A full flush of the server's queue (:data:`SERVER_QUEUE` frames with no pause between reads) is
-        the one sign that it dropped the oldest. Counting starts after the first pause once live: what waited
-        in the socket during the listings is not a flush."""
-        if now - self._burst_at >= BURST_GAP_S:
-            self._burst, self._burst_flagged, self._counting = 0, False, True
-        self._burst_at = now
-        if not self._counting:
-            return None
-        self._burst += frames
-        if self._burst >= SERVER_QUEUE and not self._burst_flagged:
-            self._burst_flagged = True
-            self.request_resync(f"a full {SERVER_QUEUE:,}-frame flush: frames may have been lost")
-            return Loss(self._burst)
-        return None
-
-    async def _listings(self, since: float | None = None, why: str | None = None) -> Snapshot:
-        """The REST listings as a :class:`Snapshot` (``since``/``why`` for a resync)."""
-        try:
-            listings = await self.rest.listings()
-        except HubError as err:
-            if err.kind == "not_found":  # a host without the orchestrator: pdfm events only
-                self._emit(Note(f"no orchestrator listing on this server ({err.status}); "
-                                "showing live events only", "info"))
-                return Snapshot([], [], resync=why, since=since)
-            raise _Fatal(err) from None
-        return Snapshot(listings.hosts, listings.vms, resync=why, since=since, problems=listings.problems,
-                        unreadable=listings.unreadable)
-
-    async def _resync(self, reason: str) -> None:
-        """One resync: wait out the rate bound, take the listings, hand them over; then any asked for meanwhile."""
-        loop = asyncio.get_running_loop()
-        while True:
-            wait = self._resync_last + self._resync_gap - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            # resyncs asked for soon after the last one double the wait before the next (a storm costs little)
-            recent = loop.time() - self._resync_last < 2 * self._resync_gap
-            self._resync_gap = min(RESYNC_MAX_S, self._resync_gap * 2) if recent else RESYNC_MIN_S
-            self._resync_last = loop.time()
-            since = time.time()
-            try:
-                snapshot = await self._listings(since, reason)
-            except _Fatal as fatal:
-                self._emit(Note(f"resync failed ({reason}): {fatal.error}", "warning"))
-            else:
-                self._emit(snapshot)
-                del snapshot
-            reason, self._resync_reason = self._resync_reason, None
-            if reason is None:
-                return
-
-    def _learned_id(self, client_id: str) -> None:
-        """The client id arrived (the answer to a ``client-id`` request): unsubscribing works again."""
-        self.client_id = client_id
-        if self._id_task is not None:
-            self._id_task.cancel()
-            self._id_task = None
-        self._status(ConnState.CONNECTED, "connected")
-        if self.channels != tuple(c for c in self.subscriptions if c != "global"):
-            asyncio.get_running_loop().create_task(self.set_channels(self.channels))
-
     async def _confirm(self, ws: FrameConnection) -> None:
         """Read the confirmation: the client id and the subscriptions the server really made. It is queued
         like any frame, so more than a full queue before the first flush evicts it: then hubtop asks for the
@@ -546,7 +372,7 @@ class HubClient:
         try:
             frame = await asyncio.wait_for(ws.inbox.get(), self.settings.timeout)
         except TimeoutError:
-            raise _Fatal(HubError(f"{self.settings.display_url} sent no confirmation in "
+            raise Fatal(HubError(f"{self.settings.display_url} sent no confirmation in "
                                   f"{self.settings.timeout:g} s", "timeout")) from None
         item = parse_frame(frame)
         confirmed = isinstance(item, Event) and body_model(item.event_type, item.message) is Confirmation
@@ -567,52 +393,6 @@ class HubClient:
                         "client id; subscriptions shown as asked for", "warning"))
         self._id_task = asyncio.get_running_loop().create_task(self._ask_client_id(ws))
 
-    async def _ask_client_id(self, ws: FrameConnection) -> None:
-        """Ask for the client id until it is learned (an answer can be evicted too), waiting longer each time."""
-        wait = CLIENT_ID_RETRY_S
-        with contextlib.suppress(ConnectionClosed, asyncio.CancelledError):
-            while self.client_id is None:
-                await ws.send(CLIENT_ID_REQUEST)
-                await asyncio.sleep(wait)
-                wait = min(CLIENT_ID_RETRY_MAX_S, wait * 2)
-
-    async def _heartbeat(self, ws: FrameConnection) -> None:
-        s = self.settings
-        try:
-            while True:
-                await asyncio.sleep(s.ping_interval)
-                self._pong.clear()
-                await ws.send(PING)
-                try:
-                    await asyncio.wait_for(self._pong.wait(), s.pong_timeout)
-                except TimeoutError:
-                    if "health" not in self.subscriptions:
-                        # older servers answer pings only on the health channel: the protocol-level
-                        # keepalive still guards this connection
-                        continue
-                    self._drop_note = f"no pong within {s.pong_timeout:g} s; reconnecting"
-                    ws.transport.abort()
-                    return
-        except (ConnectionClosed, asyncio.CancelledError):
-            return
-
     def _close_reason(self, exc: ConnectionClosed) -> str:
-        if self._drop_note:
-            return self._drop_note.split(";")[0]
-        if exc.sent is not None and exc.sent.code == 1009:
-            self._drop_note = (
-                f"a frame larger than {self.settings.max_frame // (1024 * 1024)} MiB was refused; reconnected"
-            )
-            return "frame too large"
-        rcvd = exc.rcvd
-        if exc.sent is not None and exc.sent.code in _CLIENT_FAILED and not exc.rcvd_then_sent:
-            # the client failed the connection because the server broke the protocol (RFC 6455 demands it)
-            self._drop_note = f"{_CLIENT_FAILED[exc.sent.code]}; reconnected"
-            return f"{_CLIENT_FAILED[exc.sent.code]} ({exc.sent.code})"
-        if rcvd is None:
-            # the real server's way to end every connection, on a shutdown as on a drop: nothing is known
-            return "the connection ended without a close frame (a server restart or a network drop)"
-        text = CLOSE_REASONS.get(rcvd.code, f"closed by the server (code {rcvd.code})")
-        if rcvd.reason:
-            text += f": {rcvd.reason[:80]}"
-        return f"{text} ({rcvd.code})" if rcvd.code in CLOSE_REASONS else text
+        reason, self._drop_note = close_reason(exc, self._drop_note, self.settings.max_frame)
+        return reason

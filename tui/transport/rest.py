@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..protocol.errors import ErrorKind, HubError, describe, for_status, redirected
 from ..protocol.models import HostRecord, LoginResponse, VMRecord
 from ..protocol.records import Listings, read_records
-from ..settings import Secret, Settings, api_key_parts
+from ..settings import SecretStr, Settings, api_key_parts
 
 if TYPE_CHECKING:
     import httpx
@@ -50,7 +50,7 @@ class Auth:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.token: Secret | None = settings.token
+        self.token: SecretStr | None = settings.token
 
     @property
     def can_login(self) -> bool:
@@ -61,16 +61,16 @@ class Auth:
         """Every secret in play, so an error message can be cleaned of them (an API key also as the
         ``KEY:SECRET`` it encodes, and its secret half: a server may quote what it decoded)."""
         s = self.settings
-        out = [x.reveal() for x in (self.token, s.token, s.api_key, s.password) if x]
+        out = [x.get_secret_value() for x in (self.token, s.token, s.api_key, s.password) if x]
         if s.api_key:
-            out.extend(api_key_parts(s.api_key.reveal()))
+            out.extend(api_key_parts(s.api_key.get_secret_value()))
         return tuple(out)
 
     def headers(self) -> dict[str, str]:
         if self.token:
-            return {"Authorization": f"Bearer {self.token.reveal()}"}
+            return {"Authorization": f"Bearer {self.token.get_secret_value()}"}
         if self.settings.api_key:
-            return {"X-Api-Key": self.settings.api_key.reveal()}
+            return {"X-Api-Key": self.settings.api_key.get_secret_value()}
         return {}
 
 
@@ -189,14 +189,14 @@ class HubRest:
 
     # ------------------------------------------------------------------ calls
 
-    async def login(self) -> Secret:
+    async def login(self) -> SecretStr:
         """``POST /v1/auth/token`` with user + password (email or username) or the API key."""
         s = self.settings
         if s.user and s.password:
             key = "email" if "@" in s.user else "username"
-            body: dict[str, str] = {key: s.user, "password": s.password.reveal()}
+            body: dict[str, str] = {key: s.user, "password": s.password.get_secret_value()}
         elif s.api_key:
-            body = {"api_key": s.api_key.reveal()}
+            body = {"api_key": s.api_key.get_secret_value()}
         else:
             raise HubError("no credentials to log in with; give --token, --api-key or --user", "auth")
         resp = await self._request("POST", "/v1/auth/token", "login", json_body=body, auth=False)
@@ -204,7 +204,7 @@ class HubRest:
             token = LoginResponse.model_validate(self._json(resp, "login answer")).token
         except ValidationError:
             raise HubError(f"the login answer from {self.where} has no token", "protocol") from None
-        self.auth.token = Secret(token)
+        self.auth.token = SecretStr(token)
         return self.auth.token
 
     async def hosts(self) -> list[HostRecord]:
@@ -254,7 +254,3 @@ class HubRest:
             return list(channels)
         done = [c.strip().lower() for c in match.group(1).split(",") if c.strip()]
         return [c for c in channels if c in done]
-
-    async def ws_stats(self) -> Any:
-        resp = await self._request("GET", "/v1/ws/stats", "hub stats")
-        return self._json(resp, "hub stats")

@@ -117,9 +117,6 @@ class VirtualList(ScrollView, can_focus=True):
         if 0 <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 
-    def row_visible(self, index: int) -> bool:
-        return 0 <= index - self.scroll_offset.y < self.size.height
-
     def visible_range(self) -> range:
         top = self.scroll_offset.y
         return range(top, min(self._rows, top + self.size.height))
