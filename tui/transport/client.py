@@ -22,20 +22,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from ..protocol.errors import HubError, describe, for_status
-from ..protocol.items import (  # noqa: F401 - Status, Snapshot and Item are read from here by older callers
-    CallableConsumer,
-    ConnState,
-    Consumer,
-    Item,
-    Loss,
-    Snapshot,
-    Status,
-    as_consumer,
-)
+from ..protocol.items import CallableConsumer, ConnState, Consumer, Item, Loss, Snapshot, Status, as_consumer  # noqa: F401
 from ..protocol.models import ClientIdBody, Confirmation
-from ..protocol.parse import Event, Note, body_model, known_event, parse_frame
+from ..protocol.parse import Event, Malformed, Note, body_model, known_event, parse_frame
 from ..settings import Settings
 from .connection import FrameConnection
+from .frames import BadFrame
 from .repair import PING, RESYNC_MIN_S, Repair  # noqa: F401 - PING: what a test looks for
 from .support import Fatal, RedactingLogger, backoff_delay, close_reason, close_socket  # noqa: F401
 
@@ -314,8 +306,9 @@ class HubClient(Repair):
             # now, by unsubscribing in place or by another planned reconnect
             await self.set_channels(self.channels)
         heartbeat = asyncio.create_task(self._heartbeat(ws))
-        pong = self._pong
+        on_pong = self._on_pong
         takes_text = consumer.takes_text
+        bad_frames = getattr(consumer, "takes_bad_frames", False)
         resync_due = consumer.resync_due
         clock = time.monotonic
         self._burst, self._burst_at, self._counting = 0, clock(), False
@@ -330,7 +323,7 @@ class HubClient(Repair):
                 item = parse_frame(frame, now)
                 if item.__class__ is Event and item.event_type != "orchestrator":
                     if item.message == "pong" and item.event_type == "health":
-                        pong.set()
+                        on_pong(item.ref_id)
                     elif self.client_id is None and body_model(item.event_type, item.message) is ClientIdBody:
                         learned = item.body["client_id"]  # read before it is handed over: a journal releases it
                         items.append(item)
@@ -338,6 +331,8 @@ class HubClient(Repair):
                         items = []
                         self._learned_id(learned)
                         continue
+                elif bad_frames and item.__class__ is Malformed:
+                    item = BadFrame(item, frame)  # a recorder, `tail --raw`: the frame as it came, too
                 items.append(item)
             loss = self._count_burst(len(frames), clock())
             if loss is not None:
@@ -377,7 +372,8 @@ class HubClient(Repair):
         item = parse_frame(frame)
         confirmed = isinstance(item, Event) and body_model(item.event_type, item.message) is Confirmation
         body = item.body if confirmed else None  # read before it is handed over: a journal releases it
-        self._emit(item)
+        bad = item.__class__ is Malformed and getattr(self.consumer, "takes_bad_frames", False)
+        self._emit(BadFrame(item, frame) if bad else item)
         if body is not None:
             self.client_id = body["client_id"]
             self.subscriptions = tuple(dict.fromkeys(c.lower() for c in body["subscriptions"]))

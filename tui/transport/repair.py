@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from typing import TYPE_CHECKING
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from .connection import FrameConnection
 
 PING = json.dumps({"event_type": "health", "message": "ping"})
+#: what a ping with an id (``ping_ids``) carries before its number: the pong's ``ref_id`` is that id
+PING_ID_PREFIX = "hubtop-ping-"
 CLIENT_ID_REQUEST = json.dumps({"event_type": "system", "message": "client-id"})
 #: the server's per-client queue: a burst of this many frames means the oldest may have been dropped
 SERVER_QUEUE = 2048
@@ -33,7 +36,38 @@ CLIENT_ID_RETRY_S, CLIENT_ID_RETRY_MAX_S = 1.0, 30.0
 
 
 class Repair:
-    """The attributes are the client's (see :class:`~tui.transport.client.HubClient`)."""
+    """The attributes are the client's (see :class:`~tui.transport.client.HubClient`).
+
+    The app-level ping's round trip: ``ping_rtt`` is the seconds from the last ping sent to its pong (``None``
+    until one came back). With ``ping_ids`` each ping carries an ``id`` and only the pong whose ``ref_id`` is
+    that id counts (the server echoes it); without, the first pong after the ping does (one ping is out at a
+    time). ``pings_sent`` and ``pongs`` count them."""
+
+    ping_ids = False
+    ping_rtt: float | None = None
+    pings_sent = 0
+    pongs = 0
+    _ping_id: str | None = None
+    _ping_sent_at = 0.0
+    _ping_numbers = itertools.count(1)
+
+    def _ping_frame(self) -> str:
+        """The next ping to send (noting when it went)."""
+        self.pings_sent += 1
+        self._ping_sent_at = time.monotonic()
+        if not self.ping_ids:
+            self._ping_id = None
+            return PING
+        self._ping_id = f"{PING_ID_PREFIX}{next(self._ping_numbers)}"
+        return json.dumps({"id": self._ping_id, "event_type": "health", "message": "ping"})
+
+    def _on_pong(self, ref_id: str | None) -> None:
+        """A pong arrived: the connection is alive; it times the round trip of the ping it answers."""
+        self.pongs += 1
+        if self._ping_sent_at and (self._ping_id is None or ref_id == self._ping_id):
+            self.ping_rtt = time.monotonic() - self._ping_sent_at
+            self._ping_sent_at = 0.0
+        self._pong.set()
 
     def request_resync(self, reason: str) -> None:
         """Take the listings again (on this client's loop): at most one at a time, and no sooner than the
@@ -122,7 +156,7 @@ class Repair:
             while True:
                 await asyncio.sleep(s.ping_interval)
                 self._pong.clear()
-                await ws.send(PING)
+                await ws.send(self._ping_frame())
                 try:
                     await asyncio.wait_for(self._pong.wait(), s.pong_timeout)
                 except TimeoutError:

@@ -254,3 +254,12 @@ class HubRest:
             return list(channels)
         done = [c.strip().lower() for c in match.group(1).split(",") if c.strip()]
         return [c for c in channels if c in done]
+
+    async def ws_clients(self) -> list[dict[str, Any]]:
+        """``GET /v1/ws/clients``: the hub's own view of each client (``id``, ``event_subscriptions``,
+        ``queue_depth``, ...), as a list of objects; entries that are not objects are left out. A server that
+        does not allow it (401, 403, 404) raises :class:`HubError` like any call."""
+        value = self._json(await self._request("GET", "/v1/ws/clients", "clients list"), "clients list")
+        if not isinstance(value, list):
+            raise HubError(f"the clients list from {self.where} is not a list", "protocol")
+        return [entry for entry in value if isinstance(entry, dict)]
