@@ -27,11 +27,19 @@ if TYPE_CHECKING:
 
 
 class Monitor:
-    """Owns a :class:`~tui.transport.client.HubClient` feeding a :class:`~tui.live.feed.Feed`."""
+    """Owns a :class:`~tui.transport.client.HubClient` feeding a :class:`~tui.live.feed.Feed`.
 
-    def __init__(self, settings: Settings) -> None:
+    ``source``, when given, is called with the feed on the feed's own loop to make what feeds it instead of a
+    hub client: a :class:`~tui.live.replay.ReplaySource` (``hubtop replay``), e.g.
+    ``Monitor(settings, source=lambda feed: ReplaySource(path, feed, speed=1.0, linger=True))``. It needs the
+    client's face that the monitor calls (``run``, ``stop``, ``aclose``, ``set_channels``, ``reconnect_now``,
+    ``client_id``, ``channels``); a replay also has the recorded clock and pause (:attr:`recorded_clock`,
+    :attr:`paused`, :meth:`pause`, :meth:`resume`), which are ``None`` / ``False`` / no-ops on a live feed."""
+
+    def __init__(self, settings: Settings, source: Callable[[Feed], Any] | None = None) -> None:
         self.settings = settings
         self.feed = Feed(Cluster(settings.server_hostname), settings.journal_size)
+        self._source = source
         self._client: HubClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = threading.Event()
@@ -48,7 +56,7 @@ class Monitor:
         self._loop = asyncio.get_running_loop()
         self.thread_id = threading.get_native_id()
         try:
-            self._client = HubClient(self.settings, self.feed)
+            self._client = self._source(self.feed) if self._source else HubClient(self.settings, self.feed)
         finally:
             self._started.set()
         if self._stop_asked:
@@ -82,6 +90,33 @@ class Monitor:
     @property
     def ready(self) -> bool:
         return self._client is not None
+
+    # ------------------------------------------------------------------ a replay's clock and pause
+
+    @property
+    def replaying(self) -> bool:
+        """The feed comes from a recording (a ``source`` with a recorded clock), not from a hub."""
+        return self._source is not None and hasattr(self._client, "clock")
+
+    @property
+    def recorded_clock(self) -> float | None:
+        """A replay's clock: the recorded arrival time (Unix seconds) of the last item replayed; ``None`` live
+        or before the first item."""
+        return getattr(self._client, "clock", None) if self._source is not None else None
+
+    @property
+    def paused(self) -> bool:
+        return bool(getattr(self._client, "paused", False)) if self._source is not None else False
+
+    def pause(self) -> None:
+        """Hold a replay where it is (the recorded clock stops); nothing on a live feed. Any thread."""
+        if self._source is not None and hasattr(self._client, "pause"):
+            self._client.pause()  # type: ignore[union-attr]
+
+    def resume(self) -> None:
+        """Go on with a held replay from where it stopped; nothing on a live feed. Any thread."""
+        if self._source is not None and hasattr(self._client, "resume"):
+            self._client.resume()  # type: ignore[union-attr]
 
     def _call(self, make: Callable[[HubClient], Awaitable[Any]], *, what: str = "", timeout: float | None = None) -> None:
         loop, client = self._loop, self._client
