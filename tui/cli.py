@@ -46,9 +46,10 @@ _positive = _number(int, 1, "1 or more")
 _seconds = _number(float, 0.0, "0 or more seconds")
 
 
-def _connection_options(parser: argparse.ArgumentParser, sub: bool = False) -> None:
+def _connection_options(parser: argparse.ArgumentParser, sub: bool = False, timeout: bool = True) -> None:
     """The connection flags. On a subcommand their defaults are suppressed, so ``hubtop --url X status``
-    keeps the X given before the subcommand."""
+    keeps the X given before the subcommand. ``timeout=False`` leaves ``--timeout`` to the subcommand (``wait``:
+    the server's answer time is then given before it, ``hubtop --timeout 5 wait ...``, or HUBTOP_TIMEOUT)."""
     g = parser.add_argument_group("connection")
     if sub:
         g.argument_default = argparse.SUPPRESS
@@ -60,8 +61,9 @@ def _connection_options(parser: argparse.ArgumentParser, sub: bool = False) -> N
     g.add_argument("--channels", help="comma-separated channels (default orchestrator,health)")
     g.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     g.add_argument("--ca-file", dest="ca_file", help="trust this CA bundle (PEM) for the server's certificate")
-    g.add_argument("--timeout", type=_number(float, 0.001, "a positive number of seconds"),
-                   help="seconds to wait for the server to answer, and for a whole REST answer (default 10)")
+    if timeout:
+        g.add_argument("--timeout", type=_number(float, 0.001, "a positive number of seconds"),
+                       help="seconds to wait for the server to answer, and for a whole REST answer (default 10)")
     g.add_argument("--profile", help="a profile of the config file")
 
 
@@ -93,7 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Every received event as one compact JSON line on stdout; malformed frames and "
                        "reconnect gaps as one-line notes on stderr.")
     _connection_options(p, sub=True)
-    p.add_argument("--count", type=_positive, metavar="N", help="stop after N events")
+    _tail_options(p)
+    _wait_parser(sub)
+    _exporter_parser(sub)
+    _record_parser(sub)
+    _replay_parser(sub)
 
     p = sub.add_parser("simulate", help="run the embedded Events Hub simulator",
                        description="A local server speaking the Events Hub protocol over a believable world.")
@@ -113,6 +119,106 @@ def build_parser() -> argparse.ArgumentParser:
     _sim_options(p)
     p.add_argument("--channels", help="comma-separated channels (default orchestrator,health)")
     return parser
+
+
+def _tail_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--count", type=_positive, metavar="N", help="stop after N events")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--enrich", action="store_true",
+                      help="add host_name and vm_name to each line, as the live model knows them (takes the snapshot)")
+    mode.add_argument("--raw", action="store_true",
+                      help="every frame as received that is a JSON object, even one hubtop cannot read as an event "
+                      "(a frame that is not a JSON object is a note on stderr)")
+
+
+def _wait_parser(sub) -> None:
+    p = sub.add_parser(
+        "wait", help="wait until a VM or host reaches a state or is gone (for scripts and CI)",
+        description="Wait until a VM has a state (or is gone) or a host is healthy, as the live model reconciled "
+        "from the hub's events (by their timestamps, resyncing on doubt) says, riding through reconnects. "
+        "Exit 0 reached (at once if already so), 1 timed out (the last state seen on stderr), 2 a name that "
+        "matches several (listed) or a usage error, 3 could not connect or authenticate.",
+        epilog="examples:\n  hubtop wait vm ci-runner-1 --state running --timeout 300\n"
+        "  hubtop wait host mac-mini-01.local --healthy\n  hubtop wait vm ci-runner-1 --gone --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("kind", choices=("vm", "host"), help="what to wait for")
+    p.add_argument("ref", metavar="NAME|ID", help="a VM by id or name; a host by id, hostname or description")
+    want = p.add_mutually_exclusive_group(required=True)
+    want.add_argument("--state", help="the state to reach: a VM state (running, stopped, ...) or a host's health")
+    want.add_argument("--healthy", action="store_true", help="(host) wait until it is healthy")
+    want.add_argument("--gone", action="store_true", help="wait until it is no longer there")
+    p.add_argument("--host", dest="on_host", metavar="HOST", help="(vm) only VMs of this host (id or hostname)")
+    p.add_argument("--timeout", dest="deadline", type=_seconds, default=300.0, metavar="SECONDS",
+                   help="give up after this long, exit 1 (default 300)")
+    p.add_argument("--json", action="store_true", help="print the final record as JSON on stdout")
+    _connection_options(p, sub=True, timeout=False)
+
+
+def _exporter_parser(sub) -> None:
+    p = sub.add_parser(
+        "exporter", help="a Prometheus exporter of the hub and its hosts (long-running)",
+        description="Serve Prometheus metrics of the hub, its hosts and VMs and hubtop's own feed on --listen, "
+        "and/or write them to --textfile for node_exporter's textfile collector (atomic rename). Keeps "
+        "running through hub outages (hubtop_up 0); exit 3 when the server refuses the credentials, 2 when it "
+        "cannot listen or write.")
+    _exporter_options(p)
+    _connection_options(p, sub=True)
+
+
+def _exporter_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--listen", metavar="ADDR:PORT", help="serve /metrics here (e.g. 127.0.0.1:9464)")
+    p.add_argument("--textfile", metavar="PATH", help="write the metrics to PATH (a .prom file) every --interval")
+    p.add_argument("--interval", type=_number(float, 0.1, "at least 0.1 seconds"), default=15.0, metavar="SECONDS",
+                   help="how often --textfile is written, and the hub's queue depth asked for (default 15)")
+    p.add_argument("--once", action="store_true", help="with --textfile: write once, after the snapshot, and exit")
+    p.add_argument("--max-hosts", type=_positive, default=500, metavar="N",
+                   help="hosts with series of their own; the rest are summed as host_id=\"other\" (default 500)")
+
+
+def _record_parser(sub) -> None:
+    p = sub.add_parser(
+        "record", help="record the snapshot and every frame with its arrival time, for replay",
+        description="Write the REST snapshot (and every resync's), every frame as received with its arrival time, "
+        "and the connection's states to FILE as JSON lines (gzip when FILE ends in .gz), until Ctrl-C, "
+        "--duration or --count. FILE must not exist. Exit 0 done, 130 Ctrl-C (the file is complete either "
+        "way), 2 FILE cannot be written, 3 could not connect or authenticate.")
+    p.add_argument("file", metavar="FILE", help="the recording to write (.jsonl, or .jsonl.gz compressed)")
+    p.add_argument("--rotate-mb", dest="rotate_mb", type=_number(float, 0.01, "a positive size"), metavar="N",
+                   help="start a new part (FILE.1.jsonl.gz, ...) when one reaches N MB on disk; each part replays alone")
+    p.add_argument("--duration", type=_seconds, metavar="SECONDS", help="stop after this long")
+    p.add_argument("--count", type=_positive, metavar="N", help="stop after N frames")
+    _connection_options(p, sub=True)
+
+
+def _replay_parser(sub) -> None:
+    p = sub.add_parser(
+        "replay", help="play a recording into the TUI, status, tail or the exporter",
+        description="Feed a recording (hubtop record, or the TUI's e export) through the same model as live: the "
+        "TUI by default, or status, tail or exporter. Exit codes as the view's own; 2 when FILE is not a "
+        "recording.",
+        epilog="times (--from, --to): +SECONDS after the recording's start, HH:MM[:SS] on its first day, or ISO "
+        "8601.\nexamples:\n  hubtop replay incident.jsonl.gz --speed 10\n  hubtop replay incident.jsonl.gz "
+        "status --to 10:02\n  hubtop replay incident.jsonl.gz tail --speed max --enrich | jq .",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", metavar="FILE", help="the recording")
+    p.add_argument("view", nargs="?", choices=("tui", "status", "tail", "exporter"), default="tui",
+                   help="what to feed (default: the TUI)")
+    p.add_argument("--speed", type=_speed, metavar="N|max",
+                   help="recorded seconds per second, or max (default 1; max for status)")
+    p.add_argument("--from", dest="start", metavar="TIME", help="begin here: what came before is applied at once")
+    p.add_argument("--to", dest="end", metavar="TIME", help="end here")
+    p.add_argument("--json", action="store_true", help="(status) JSON instead of a table")
+    _tail_options(p)
+    _exporter_options(p)
+
+
+def _speed(text: str) -> float | str:
+    if text.strip().lower() == "max":
+        return "max"
+    value = _number(float, 0.0, "a positive number or max")(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number or max: {text!r}")
+    return value
 
 
 def _sim_options(p: argparse.ArgumentParser) -> None:
@@ -193,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .commands.simulate import demo
 
             return demo(args)
+        if command == "replay":
+            from .commands.replay import replay
+
+            return replay(args)
         from .protocol.errors import HubError
 
         try:
@@ -207,7 +317,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "tail":
             from .commands.tail import tail
 
-            return tail(settings, count=args.count)
+            return tail(settings, count=args.count, mode="raw" if args.raw else "enrich" if args.enrich else "events")
+        if command == "wait":
+            from .commands.wait import Target, wait
+
+            if args.kind == "vm" and args.healthy or args.kind == "host" and args.on_host:
+                tell("--healthy is for a host (a VM waits for --state)" if args.healthy else "--host is for a VM")
+                return 2
+            state = "healthy" if args.healthy else (args.state or "").strip().lower() or None
+            target = Target(args.kind, args.ref, state=state, gone=args.gone, host=args.on_host)
+            return wait(settings, target, timeout=args.deadline, as_json=args.json)
+        if command == "exporter":
+            from .commands.exporter import exporter
+
+            return exporter(settings, args)
+        if command == "record":
+            from .commands.record import record
+
+            return record(settings, args)
         from .commands.app import tui
 
         return tui(settings)

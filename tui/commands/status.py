@@ -61,14 +61,12 @@ def _lost(feed, status, settings: Settings) -> list:
         "nothing was heard from the hub"
     why = f" ({status.reason})" if status.reason else ""
     return [Reason(Level.UNKNOWN, f"the connection to {settings.display_url} was lost at {when}{why} and not "
-                                  f"regained during --wait; {last}")]
+                                  f"regained during --wait; {last}", since=status.at)]
 
 
 def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> int:
     from ..model.verdict import verdict
     from ..protocol.items import ConnState
-    from ..protocol.text import clean
-    from . import report as render
 
     try:
         feed, client_id, subs, client, down = asyncio.run(collect_status(settings, wait))
@@ -83,24 +81,35 @@ def status(settings: Settings, *, as_json: bool = False, wait: float = 0.0) -> i
     for reason in lost:
         tell(reason.what)
     result = verdict(feed.cluster, lost)
+    return show(feed, result, url=settings.display_url, client_id=client_id, subs=subs,
+                unconfirmed=client.unconfirmed, as_json=as_json)
+
+
+def show(feed, result, *, url: str, client_id: str | None, subs, unconfirmed: bool = False, as_json: bool = False,
+         now: float | None = None) -> int:
+    """Print the verdict, the reasons and the table (or the JSON) of ``feed``'s model; returns the exit code.
+    ``now``: the moment ages are told from (a replay's recorded clock)."""
+    from ..protocol.text import clean
+    from . import report as render
+
     if as_json:
-        doc = render.status_json(feed.cluster, feed.journal, url=settings.display_url, client_id=client_id,
-                                 subscriptions=subs, result=result)
+        doc = render.status_json(feed.cluster, feed.journal, url=url, client_id=client_id,
+                                 subscriptions=subs, result=result, now=now)
         text = json.dumps(doc, indent=2, ensure_ascii=True)
     else:
         c = feed.journal.counters()
         channels = clean(", ".join(subs), 400) or "?"
-        if client.unconfirmed:
+        if unconfirmed:
             channels += " (asked for; the server's confirmation did not arrive)"
         counters = f"events {c['received']}  malformed {c['malformed']}  duplicates {c['duplicates']}"
         if c["late"] or c["suspected_losses"]:
             counters += f"  late {c['late']}  suspected losses {c['suspected_losses']}"
         text = "\n".join([
             render.summary_line(feed.cluster, result),
-            *render.reason_lines(result),
-            f"server {settings.display_url}  client {clean(client_id or '?', 80)}  channels {channels}",
+            *render.reason_lines(result, now),
+            f"server {clean(url, 400)}  client {clean(client_id or '?', 80)}  channels {channels}",
             "",
-            render.status_table(feed.cluster),
+            render.status_table(feed.cluster, now),
             "",
             counters,
         ])

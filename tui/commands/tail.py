@@ -1,4 +1,5 @@
-"""``hubtop tail``: every event as one safe JSON line on stdout, notes on stderr."""
+"""``hubtop tail``: every event as one safe JSON line on stdout, notes on stderr (``--raw`` and ``--enrich``: see
+:mod:`.tail_modes`)."""
 
 from __future__ import annotations
 
@@ -67,21 +68,29 @@ class _TailSink(Consumer):
             else:
                 self(item)
 
+    def line(self, item) -> str:
+        """The line of an event (a frame's text, or an :class:`Event`)."""
+        return _one_line(item if item.__class__ is str else item.raw)
+
+    def emit_line(self, line: str) -> None:
+        """One line to stdout (with the burst's others); the ``--count``-th stops the client."""
+        if self.count is not None and self.written >= self.count:
+            return
+        lines = self._lines
+        if not lines:
+            self.loop.call_soon(self._flush)
+        lines.append(line)
+        self.written += 1
+        if self.count is not None and self.written >= self.count:
+            self._flush()
+            self.loop.create_task(self.client.stop())
+
     def __call__(self, item) -> None:
         if self.broken:
             return
         cls = item.__class__
         if cls is str or cls is self._Event:
-            if self.count is not None and self.written >= self.count:
-                return
-            lines = self._lines
-            if not lines:
-                self.loop.call_soon(self._flush)
-            lines.append(_one_line(item if cls is str else item.raw))
-            self.written += 1
-            if self.count is not None and self.written >= self.count:
-                self._flush()
-                self.loop.create_task(self.client.stop())
+            self.emit_line(self.line(item))
             return
         self._flush()  # what came before this goes out first
         if cls is self._Malformed:
@@ -124,12 +133,23 @@ class _TailSink(Consumer):
         self.loop.create_task(self.client.stop())
 
 
-async def _tail(settings: Settings, count: int | None) -> int:
+def make_sink(mode: str, client, count: int | None, loop: asyncio.AbstractEventLoop, out=None) -> _TailSink:
+    """The sink of a ``tail`` mode: ``events`` (every event's frame), ``raw`` (every JSON object frame as
+    received) or ``enrich`` (events with the model's host and VM names; a feed runs beside)."""
+    out = sys.stdout if out is None else out
+    if mode == "events":
+        return _TailSink(client, count, out, loop)
+    from .tail_modes import EnrichSink, RawSink
+
+    return (RawSink if mode == "raw" else EnrichSink)(client, count, out, loop)
+
+
+async def _tail(settings: Settings, count: int | None, mode: str = "events") -> int:
     from ..live.tuning import tuned
     from ..transport.client import HubClient
 
-    client = HubClient(settings, None, fail_fast=True, snapshot=False)
-    sink = _TailSink(client, count, sys.stdout, asyncio.get_running_loop())
+    client = HubClient(settings, None, fail_fast=True, snapshot=mode == "enrich")
+    sink = make_sink(mode, client, count, asyncio.get_running_loop())
     client.consumer = sink
     with tuned() as tuning:
         # what exists now (modules, classes: most of the process) is never garbage: keep the collector off it
@@ -149,11 +169,11 @@ async def _tail(settings: Settings, count: int | None) -> int:
     return 0
 
 
-def tail(settings: Settings, *, count: int | None = None) -> int:
+def tail(settings: Settings, *, count: int | None = None, mode: str = "events") -> int:
     if count is not None and count <= 0:
         return 0
     try:
-        return asyncio.run(_tail(settings, count))
+        return asyncio.run(_tail(settings, count, mode))
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
