@@ -256,6 +256,7 @@ class Cluster(EventRules):
             vm.search = rec.name[:FIELD_LIMIT].lower()
         if rec.os:
             vm.os = rec.os
+            vm.os_search = rec.os[:FIELD_LIMIT].lower()
         if rec.state and rec.state != vm.state:
             if vm.state != UNKNOWN or vm.previous_state:
                 vm.previous_state = vm.state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -56,6 +57,17 @@ def hostname_of(url: str) -> str:
 
 
 _STATE_OF = attrgetter("state")
+_DIGITS = re.compile(r"([0-9]+)")
+#: the characters of a name that order it (a 10 MB description is not split to sort a host)
+NATURAL_LIMIT = 200
+
+
+def natural_key(text: str) -> tuple:
+    """A key that orders names as people do: ``win11-build-9`` before ``win11-build-11``, case ignored. Runs
+    of digits compare as numbers; the pieces alternate text and number, so any two keys compare."""
+    parts: list = _DIGITS.split(text[:NATURAL_LIMIT].casefold())
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts)
 
 
 @dataclass(slots=True)
@@ -83,10 +95,22 @@ class VM:
     search: str = ""
     #: recent events, made on the first one (20,000 empty deques would cost ~12 MB)
     events: deque | None = None
+    #: the OS in lower case, for the filter's ``os:`` (set with ``os``)
+    os_search: str = ""
+    _key_name: str | None = field(default=None, repr=False, compare=False)
+    _name_key: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def label(self) -> str:
         return self.name or f"vm {short_id(self.id)}"
+
+    @property
+    def name_key(self) -> tuple:
+        """:func:`natural_key` of the label, made again only when the name changed (sorts run per keystroke)."""
+        if self._key_name != self.name:
+            self._name_key = natural_key(self.label)
+            self._key_name = self.name
+        return self._name_key
 
     def note(self, at: float, what: str) -> None:
         if self.events is None:
@@ -131,6 +155,8 @@ class Host:
     health_unreadable: bool = False
     _parsed_url: str = field(default="", repr=False, compare=False)
     _hostname: str = field(default="", repr=False, compare=False)
+    _key_label: str | None = field(default=None, repr=False, compare=False)
+    _name_key: tuple = field(default=(), repr=False, compare=False)
 
     @property
     def hostname(self) -> str:
@@ -142,6 +168,15 @@ class Host:
     @property
     def label(self) -> str:
         return self.hostname or self.description[:FIELD_LIMIT] or f"host {short_id(self.id)}"
+
+    @property
+    def name_key(self) -> tuple:
+        """:func:`natural_key` of the label, made again only when the label changed."""
+        label = self.label
+        if self._key_label != label:
+            self._name_key = natural_key(label)
+            self._key_label = label
+        return self._name_key
 
     @property
     def unsure(self) -> bool:
