@@ -23,7 +23,7 @@ from enum import Enum
 
 from ..protocol.text import FIELD_LIMIT, clean
 from .entities import VM, Host, Link
-from .sorting import OK_RANK, UNSURE_RANK, host_trouble, vm_trouble
+from .sorting import OK_RANK, host_trouble, vm_trouble
 
 __all__ = ["KEYS", "FilterResult", "Query", "QueryError", "Term", "parse_query"]
 
@@ -163,10 +163,8 @@ def _vm_filter(key: str, value: str) -> VMFilter:
 
 
 def _host_problem(host: Host) -> bool:
+    """A problem in itself (unhealthy, link down, health unknown): shown with all its VMs under ``!``."""
     return host_trouble(host) < OK_RANK
-
-
-assert UNSURE_RANK < OK_RANK  # a host unsure of its health is a problem in itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +183,7 @@ class Query:
         return replace(self, problems=on)
 
     def describe(self) -> str:
-        """The terms as a person reads them, for a title: ``state:running -os:win ! `` (safe for a terminal)."""
+        """The terms as a person reads them, for a title: ``state:running -os:win !`` (safe for a terminal)."""
         return " ".join([t.text for t in self.terms] + (["!"] if self.problems else []))
 
     def match(self, hosts) -> FilterResult:
