@@ -29,6 +29,8 @@ from .entities import (
     Link,
 )
 from .events import EventRules
+from .hostlogs import HostLogs
+from .jobs import JobStore
 
 #: the most hosts and VMs the model holds (20x a 1,000 x 10 fleet); past them new ids are counted, not kept
 MAX_HOSTS = 20_000
@@ -79,6 +81,10 @@ class Cluster(EventRules):
         self._resync_asked = 0.0
         #: the bounds, per model (a test may lower them)
         self.max_hosts, self.max_vms, self.settle_s = MAX_HOSTS, MAX_VMS, SETTLE_S
+        #: the jobs (``job_manager``) and the hosts' and server's service logs, kept by :meth:`apply` beside
+        #: the hosts: they come on the same feed, and a resync's listings do not touch them
+        self.jobs = JobStore()
+        self.service_logs = HostLogs()
 
     # ------------------------------------------------------------------ changes
 

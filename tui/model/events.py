@@ -19,6 +19,8 @@ from .entities import (
     Host,
     Link,
 )
+from .hostlogs import SERVER, HostLogs
+from .jobs import JobStore
 from .order import order_key
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ class EventRules(VMRules):
     max_hosts: int
     max_vms: int
     settle_s: float
+    jobs: JobStore
+    service_logs: HostLogs
 
     def apply(self, event: Event) -> int:
         """Apply one event. Returns CHANGED_* flags, DUPLICATE or LATE (nothing applied)."""
@@ -70,6 +74,17 @@ class EventRules(VMRules):
             if host is None:
                 return NOTHING
             flags = handler(self, host, event.body, event) | CHANGED_HOST
+        elif channel == "job_manager":  # the jobs and the server's log change no host: no version bump
+            if self.jobs.apply(event) & LATE:
+                event.late = True
+                return LATE
+            return NOTHING
+        elif channel == "system_logs":
+            body = event.body
+            if event.message == "System Log" and isinstance(body, dict):
+                self.service_logs.add(SERVER, body.get("level"), body.get("message"), body.get("time"),
+                                      event.received_at)
+            return NOTHING
         else:
             return NOTHING
         if flags & LATE:
@@ -233,6 +248,7 @@ class EventRules(VMRules):
             return NOTHING
         log = body["log"]
         host.logs.append((event.received_at, log["level"] or "info", log["message"]))
+        self.service_logs.add(host.id, log["level"], log["message"], log["time"], event.received_at)
         self._dirty_hosts.add(host.id)
         return CHANGED_HOST
 
