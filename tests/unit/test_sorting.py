@@ -95,10 +95,12 @@ def test_an_unsure_vm_makes_its_host_unsure(cluster):
 def test_by_vm_count_and_by_last_heard(cluster):
     assert labels(sorted_hosts(cluster.hosts.values(), SortOrder.VMS)) == ["mac-1", "mac-10", "mac-4", "mac-2",
                                                                           "mac-3", "mac-9"]
-    cluster.apply(event("HOST_HEALTH_UPDATE", {"host_id": "h-ok", "state": "healthy"}, 5))
-    cluster.apply(event("HOST_HEALTH_UPDATE", {"host_id": "h-quiet", "state": "healthy"}, 9))
+    for hid in cluster.hosts:
+        cluster.hosts[hid].last_heard = 100.0
+    cluster.apply(event("HOST_HEALTH_UPDATE", {"host_id": "h-ok", "state": "healthy"}, 5))  # heard at 1005
+    cluster.apply(event("HOST_HEALTH_UPDATE", {"host_id": "h-quiet", "state": "healthy"}, 9))  # and 1009
     cluster.hosts["h-down"].last_heard = None
-    # the longest silent first: never heard, then heard long ago (the snapshot at 100), then lately
+    # the longest silent first: never heard, then heard long ago, then lately
     order = labels(sorted_hosts(cluster.hosts.values(), SortOrder.HEARD))
     assert order == ["mac-2", "mac-1", "mac-3", "mac-9", "mac-10", "mac-4"]
 
