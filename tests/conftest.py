@@ -1,23 +1,17 @@
-"""Fixtures for the core tests (helpers live in servers.py)."""
+"""Fixtures shared by every layer. Helpers are in ``tests/kit`` (importable as ``kit``: pytest's ``pythonpath``)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-
-HERE = Path(__file__).resolve().parent
-for path in (HERE.parent, HERE):  # `import tui` and `import servers` however pytest was started
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from servers import API_KEY, PASSWORD, Collector, HubServer, standard_world  # noqa: E402
+from kit.client import Collector
+from kit.hub import API_KEY, PASSWORD, HubServer, standard_world
 
 
 @pytest.fixture
 async def hub() -> AsyncIterator[HubServer]:
+    """A :class:`~kit.hub.HubServer` with the standard world, a user (``admin`` or its email) and an API key."""
     async with HubServer(users={"admin@example.com": PASSWORD, "admin": PASSWORD},
                          login_api_keys=(API_KEY,)) as server:
         standard_world(server)

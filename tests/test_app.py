@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from appkit import screen_text, settings_for, simulator, static_text, wait_for
+from kit.app import screen_text, settings_for, static_text, wait_for
+from kit.client import connected
+from kit.sim import simulator
 from textual import events
 
 from tui.app.app import HubtopApp
@@ -25,16 +27,11 @@ def tree_rows(app: HubtopApp) -> list[tuple[str, str, str]]:
     return list(app.host_tree.rows)
 
 
-def connected(app: HubtopApp) -> bool:
-    st = app.monitor.feed.status
-    return st is not None and st.state == "connected" and app.monitor.feed.snapshots > 0
-
-
 async def test_tree_shows_every_host_and_vm_of_the_world() -> None:
     async with simulator() as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the first snapshot")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the first snapshot")
             await pilot.pause(0.3)
             rows = tree_rows(app)
             hosts = {h["id"]: hostname_of(h["host"]) for h in sim.world.hosts_json()}
@@ -54,7 +51,7 @@ async def test_cursor_stays_on_its_row_when_events_arrive() -> None:
     async with simulator(rate=50) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             await pilot.press("down", "down", "down")
             key = app.host_tree.cursor_key
             assert key is not None and key[0] == "v"
@@ -74,7 +71,7 @@ async def test_vm_state_change_reaches_the_row() -> None:
     async with simulator() as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             vm = sim.world.machines_json()[0]
             sim.emit("orchestrator", "HOST_VM_STATE_CHANGED", {"host_id": vm["host_id"], "event": {
                 "vm_id": vm["ID"], "previous_state": vm["State"], "current_state": "resetting"}})
@@ -148,7 +145,7 @@ async def test_details_of_a_host_and_a_vm() -> None:
     async with simulator() as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             await pilot.pause(0.3)
             key = app.host_tree.cursor_key
             host = next(h for h in sim.world.hosts_json() if h["id"] == key[1])
@@ -174,7 +171,7 @@ async def test_filter_narrows_hosts_as_you_type_and_escape_clears() -> None:
     async with simulator(hosts=10, vms=3) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             all_hosts = {h for k, h, _ in tree_rows(app) if k == "h"}
             await pilot.press("slash", *"studio")
             await pilot.pause(0.2)
@@ -198,7 +195,7 @@ async def test_keys_typed_right_after_slash_go_into_the_filter() -> None:
     async with simulator(hosts=10, vms=3) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             # queued together, as the terminal's input thread would post them in one burst
             for key, char in (("slash", "/"), *((c, c) for c in "studio")):
                 app.post_message(events.Key(key, char))
@@ -224,7 +221,7 @@ async def test_filter_by_vm_name_keeps_its_host() -> None:
     async with simulator(hosts=8, vms=3) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             vm = sim.world.machines_json()[-1]
             await pilot.press("slash", *vm["Name"])
             await pilot.pause(0.2)
@@ -237,7 +234,7 @@ async def test_turning_a_channel_off_unsubscribes_with_the_live_client_id() -> N
     async with simulator() as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app), what="the connection")
+            await wait_for(pilot, lambda: connected(app.monitor.feed), what="the connection")
             client_id = app.monitor.feed.status.client_id
             assert client_id in sim.clients
             app.channels.focus()
@@ -259,10 +256,10 @@ async def test_turning_a_channel_on_reconnects_with_the_new_set() -> None:
     async with simulator(one_connection_per_ip=True) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app), what="the connection")
+            await wait_for(pilot, lambda: connected(app.monitor.feed), what="the connection")
             first_client = app.monitor.feed.status.client_id
             app.toggle_channel("pdfm")
-            await wait_for(pilot, lambda: connected(app) and app.monitor.feed.status.client_id != first_client,
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.monitor.feed.status.client_id != first_client,
                            what="the reconnect")
             asked, confirmed = sim.connections[-1]
             assert "pdfm" in asked and "pdfm" in confirmed
@@ -307,7 +304,7 @@ async def test_narrow_the_log_to_a_host_and_back() -> None:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
             log = app.log_view
-            await wait_for(pilot, lambda: connected(app) and app.monitor.feed.journal.received > 20, what="events")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.monitor.feed.journal.received > 20, what="events")
             host_id = app.host_tree.cursor_key[1]
             await pilot.press("n")
             await wait_for(pilot, lambda: log.row_count() > 2, what="the host's events")
@@ -376,7 +373,7 @@ async def test_clearing_the_filter_shows_what_came_meanwhile() -> None:
     async with simulator(hosts=6, vms=3) as sim:
         app = HubtopApp(settings_for(sim))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app) and app.host_tree.rows, what="the tree")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the tree")
             all_rows = set(tree_rows(app))
             await pilot.press("slash", *"zzz-no-such-host")
             await wait_for(pilot, lambda: tree_rows(app) == [], what="nothing matching")

@@ -9,231 +9,58 @@ run is checked for tracebacks, "Exception ignored" noise and leaked secrets. Tim
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import re
-import shutil
 import signal
-import ssl
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import pytest
-import trustme
-from aiohttp import web
-from servers import HubServer, free_port, standard_world, wait_until
+from kit import tls
+from kit.cli import (
+    API_KEY,
+    HEALTHY_SEED,
+    HOSTS,
+    HUBTOP,
+    ISO_MS,
+    JQ,
+    PASSWORD,
+    SICK_SEED,
+    TOKEN,
+    UUID,
+    VMS,
+    WRONG_TOKEN,
+    Run,
+    accepted,
+    assert_clean,
+    cli_env,
+    cli_simulator,
+    finish,
+    health_update,
+    hostname,
+    hubtop,
+    link_update,
+    one_line_error,
+    readline,
+    shell,
+    spawn,
+    table_rows,
+    vm_summary,
+    web_server,
+    with_token,
+    world_hosts,
+)
+from kit.hub import HubServer, standard_world
+from kit.raw import free_port
 
-from tui.sim import Simulator, World, start
-
-ROOT = Path(__file__).resolve().parent.parent
-HUBTOP = Path(sys.executable).with_name("hubtop")
-JQ = shutil.which("jq") or ("/usr/bin/jq" if Path("/usr/bin/jq").exists() else None)
-
-TOKEN = "cli-tok-S3CR3T-a1b2c3"
-PASSWORD = "cli-pw-S3CR3T-hunter2"
-API_KEY = "Y2xpLWtleTpTM0NSM1QtMHhmZWVk"  # base64 of cli-key:S3CR3T-0xfeed, as the server hands it out
-WRONG_TOKEN = "cli-wrong-S3CR3T-token"
-SECRETS = (TOKEN, PASSWORD, API_KEY, WRONG_TOKEN)
-
-HOSTS, VMS = 4, 3
-#: World(hosts=4, vms=3) with this seed starts with every host healthy ...
-HEALTHY_SEED = 1
-#: ... and with this one, with exactly one host unhealthy
-SICK_SEED = 22
-
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-#: a hang guard for one CLI run
-RUN_TIMEOUT = 30.0
-#: a hang guard for waiting on the server to see the CLI (a cold interpreter start on a busy machine)
-CONNECT_TIMEOUT = 20.0
-
-
-# ------------------------------------------------------------------------------------------------ running
-
-
-@dataclass
-class Run:
-    rc: int
-    out: str
-    err: str
-    elapsed: float
-
-    @property
-    def lines(self) -> list[str]:
-        return self.out.splitlines()
-
-
-def cli_env(**extra: str) -> dict[str, str]:
-    """The environment of a user with no hubtop settings: no ``HUBTOP_*`` (but a config path that does not
-    exist), and stdout buffered as it is for anyone (no ``PYTHONUNBUFFERED``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBTOP_") and k != "PYTHONUNBUFFERED"}
-    env["HUBTOP_CONFIG"] = str(ROOT / "tests" / "no-such-dir" / "config.toml")
-    env.update(extra)
-    return env
-
-
-def _default_sigint() -> None:
-    # a child started from a shell's background job inherits SIGINT ignored, and Python then never raises
-    # KeyboardInterrupt; a user's hubtop has the default disposition, so give the child that
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-async def spawn(*args: str, env: dict[str, str] | None = None, program: str | None = None,
-                python_flags: tuple[str, ...] = ()) -> asyncio.subprocess.Process:
-    cmd = [program] if program else [sys.executable, *python_flags, "-m", "tui"]
-    return await asyncio.create_subprocess_exec(
-        *cmd, *args, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=env if env is not None else cli_env(), cwd=ROOT,
-        preexec_fn=_default_sigint,
-    )
-
-
-async def finish(proc: asyncio.subprocess.Process, started: float | None = None, timeout: float = RUN_TIMEOUT,
-                 head: str = "") -> Run:
-    """Wait for ``proc`` and collect its output (``head``: stdout already read by the test)."""
-    started = time.monotonic() if started is None else started
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        out, err = await proc.communicate()
-        raise AssertionError(f"hubtop still running after {timeout} s; stderr: {err.decode()[-2000:]}") from None
-    assert proc.returncode is not None
-    return Run(proc.returncode, head + out.decode(), err.decode(), time.monotonic() - started)
-
-
-async def hubtop(*args: str, env: dict[str, str] | None = None, **kw: Any) -> Run:
-    started = time.monotonic()
-    run = await finish(await spawn(*args, env=env, **kw), started)
-    assert_clean(run)
-    return run
-
-
-async def shell(script: str, **env: str) -> Run:
-    """``bash -c script`` (for real pipes), with ``$PY`` the interpreter and ``env`` added."""
-    started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        "bash", "-c", script, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=cli_env(PY=sys.executable, **env), cwd=ROOT,
-        preexec_fn=_default_sigint,
-    )
-    run = await finish(proc, started)
-    assert_clean(run)
-    return run
-
-
-async def readline(proc: asyncio.subprocess.Process, timeout: float = CONNECT_TIMEOUT) -> str:
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), timeout)
-    assert line, "stdout ended early"
-    return line.decode()
-
-
-def assert_clean(run: Run) -> None:
-    """What no user may ever see: a traceback, Python's shutdown noise, a secret."""
-    for text in (run.out, run.err):
-        assert "Traceback" not in text, text
-        assert "Exception ignored" not in text, text
-        for secret in SECRETS:
-            assert secret not in text, f"a secret leaked: {text}"
-
-
-def one_line_error(run: Run) -> str:
-    """The one line on stderr that says why; returns it."""
-    lines = run.err.splitlines()
-    assert len(lines) == 1, f"expected one line on stderr, got: {run.err!r}"
-    assert lines[0].startswith("hubtop: "), lines[0]
-    return lines[0]
-
-
-def with_token(**extra: str) -> dict[str, str]:
-    return cli_env(HUBTOP_TOKEN=TOKEN, **extra)
-
-
-# ------------------------------------------------------------------------------------------------ servers
-
-
-@contextlib.asynccontextmanager
-async def simulator(*, frozen: bool = True, seed: int = HEALTHY_SEED, hosts: int = HOSTS, vms: int = VMS,
-                    reorder: bool = False, **options: Any) -> AsyncIterator[Simulator]:
-    """The simulator on a free port of 127.0.0.1 in this loop. ``frozen``: the world never moves by itself
-    (no spontaneous events), so what the CLI prints can be compared with ``sim.world``. ``reorder`` off: what
-    the tests emit arrives in the order they emit it, so the output can be compared with it line by line."""
-    sim = Simulator(token=TOKEN, hosts=hosts, vms=vms, seed=seed, frozen=frozen, reorder=reorder, **options)
-    runner, _ = await start("127.0.0.1", 0, simulator=sim)
-    try:
-        yield sim
-    finally:
-        await runner.cleanup()
+from tui.sim import Simulator, World
 
 
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
-    async with simulator() as s:
+    async with cli_simulator() as s:
         yield s
-
-
-async def connected(sim: Simulator, proc: asyncio.subprocess.Process, n: int = 1) -> None:
-    """Wait until the simulator has accepted the CLI's ``n``-th subscription."""
-    await wait_until(lambda: len(sim.connections) >= n or proc.returncode is not None, CONNECT_TIMEOUT,
-                     f"subscription {n} of the CLI")
-    assert proc.returncode is None, "the CLI ended before it subscribed"
-
-
-def world_hosts(sim: Simulator) -> list[dict]:
-    return sim.world.hosts_json()
-
-
-def hostname(record: dict) -> str:
-    return record["host"].split("//")[1].split(":")[0]
-
-
-def vm_summary(sim: Simulator, host_id: str) -> str:
-    """What the table's VMS column says for a host of the world: ``2 running, 1 stopped``."""
-    counts = Counter(vm["State"] for vm in sim.world.machines_json() if vm["host_id"] == host_id)
-    return ", ".join(f"{n} {state}" for state, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def table_rows(run: Run) -> dict[str, dict[str, str]]:
-    """The status table, by host label, cut at the header's column offsets."""
-    lines = run.lines
-    start = next(i for i, line in enumerate(lines) if line.startswith("HOST "))
-    header = lines[start]
-    names = ["HOST", "STATE", "LINK", "VMS", "LAST HEARD"]
-    offsets = [header.index(name) for name in names]
-    rows: dict[str, dict[str, str]] = {}
-    for line in lines[start + 1:]:
-        if not line.strip():
-            break
-        cells = [line[a:b].strip() for a, b in zip(offsets, [*offsets[1:], None], strict=True)]
-        rows[cells[0]] = dict(zip(names, cells, strict=True))
-    return rows
-
-
-@contextlib.asynccontextmanager
-async def web_server(status: int, body: str, content_type: str = "text/html") -> AsyncIterator[str]:
-    """A web server that is no hub: every path answers ``status`` with ``body``."""
-
-    async def answer(request: web.Request) -> web.Response:
-        return web.Response(status=status, text=body, content_type=content_type)
-
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", answer)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
 
 
 # ------------------------------------------------------------------------------------------------ the basics
@@ -300,42 +127,34 @@ async def test_status_table_of_a_healthy_world_exits_0(sim):
         assert lines[-1] == "events 1  malformed 0  duplicates 0"  # the confirmation; the world is frozen
 
 
-def _health(host_id: str, state: str) -> tuple[str, str, dict]:
-    return ("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": host_id, "state": state})
-
-
-def _link(host_id: str, message: str, state: str) -> tuple[str, str, dict]:
-    return ("orchestrator", message, {"host_id": host_id, "state": state})
-
-
 GHOST = "f" * 64
 
 EXIT_CASES = {
     # name: (seed, events to emit during --wait (index 0 = the first host), exit code, summary part)
-    "unhealthy": (HEALTHY_SEED, lambda ids: [_health(ids[0], "unhealthy")], 2, "unhealthy: {0}"),
-    "link disconnected": (HEALTHY_SEED, lambda ids: [_link(ids[1], "HOST_WEBSOCKET_DISCONNECTED",
+    "unhealthy": (HEALTHY_SEED, lambda ids: [health_update(ids[0], "unhealthy")], 2, "unhealthy: {0}"),
+    "link disconnected": (HEALTHY_SEED, lambda ids: [link_update(ids[1], "HOST_WEBSOCKET_DISCONNECTED",
                                                             "websocket_disconnected")],
                           1, "link disconnected: {1}"),
-    "link degraded": (HEALTHY_SEED, lambda ids: [_link(ids[2], "HOST_WEBSOCKET_DEGRADED", "unhealthy")],
+    "link degraded": (HEALTHY_SEED, lambda ids: [link_update(ids[2], "HOST_WEBSOCKET_DEGRADED", "unhealthy")],
                       1, "link degraded: {2}"),
     "health unknown": (HEALTHY_SEED, lambda ids: [("orchestrator", "HOST_STATS_UPDATE",
                                                    {"host_id": GHOST, "stats": {}})],
                        1, "events name 1 host or VMs that the listings do not have"),
     "unhealthy beats link down": (HEALTHY_SEED, lambda ids: [
-        _link(ids[0], "HOST_WEBSOCKET_DISCONNECTED", "websocket_disconnected"), _health(ids[3], "unhealthy")],
+        link_update(ids[0], "HOST_WEBSOCKET_DISCONNECTED", "websocket_disconnected"), health_update(ids[3], "unhealthy")],
         2, "unhealthy: {3}; link disconnected: {0}"),
-    "recovered": (SICK_SEED, lambda ids: [_health(i, "healthy") for i in ids], 0, "all hosts healthy"),
+    "recovered": (SICK_SEED, lambda ids: [health_update(i, "healthy") for i in ids], 0, "all hosts healthy"),
 }
 
 
 async def _exit_case(case: str) -> tuple[Run, list[str]]:
     seed, events, _, _ = EXIT_CASES[case]
-    async with simulator(seed=seed) as sim:
+    async with cli_simulator(seed=seed) as sim:
         records = world_hosts(sim)
         ids = [r["id"] for r in records]
         started = time.monotonic()
         proc = await spawn("--url", sim.url, "status", "--wait", "1", env=with_token())
-        await connected(sim, proc)
+        await accepted(sim, proc)
         for channel, message, body in events(ids):
             sim.emit(channel, message, body)
         run = await finish(proc, started)
@@ -360,7 +179,7 @@ async def test_status_with_pdfm_the_server_itself_is_no_warning(sim):
     started = time.monotonic()
     proc = await spawn("--url", sim.url, "status", "--wait", "1.5", "--channels", "orchestrator,pdfm,health",
                        env=with_token())
-    await connected(sim, proc)
+    await accepted(sim, proc)
     sim.emit("pdfm", "VM_STATE_CHANGED", {"previous_state": "stopped", "current_state": "starting", "vm_id": "v-1"})
     run = await finish(proc, started)
     assert_clean(run)
@@ -370,7 +189,7 @@ async def test_status_with_pdfm_the_server_itself_is_no_warning(sim):
 
 
 async def test_status_of_an_unhealthy_snapshot_exits_2():
-    async with simulator(seed=SICK_SEED) as sim:
+    async with cli_simulator(seed=SICK_SEED) as sim:
         run = await hubtop("--url", sim.url, "status", env=with_token())
         sick = next(r for r in world_hosts(sim) if r["state"] == "unhealthy")
     assert run.rc == 2
@@ -425,15 +244,15 @@ async def test_status_json_matches_the_world(sim):
 
 
 async def test_status_stays_through_a_drop_and_counts_what_came_after():
-    async with simulator() as sim:
+    async with cli_simulator() as sim:
         target = world_hosts(sim)[1]
         started = time.monotonic()
         proc = await spawn("--url", sim.url, "status", "--json", "--wait", "4", env=with_token())
-        await connected(sim, proc)
+        await accepted(sim, proc)
         await asyncio.sleep(0.3)
         await sim.drop_all()  # TCP gone without a close frame
-        await connected(sim, proc, 2)
-        sim.emit(*_health(target["id"], "unhealthy"))
+        await accepted(sim, proc, 2)
+        sim.emit(*health_update(target["id"], "unhealthy"))
         run = await finish(proc, started)
     assert_clean(run)
     assert run.rc == 2, run.out + run.err  # the health update after the drop counted
@@ -498,12 +317,8 @@ async def test_status_unknown_when_the_hub_is_not_running(sim):
 
 
 async def test_status_over_tls(tmp_path):
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    async with HubServer(token=TOKEN, ssl_context=server_ctx) as hub:
+    ca_file = tls.ca_file(tmp_path)
+    async with HubServer(token=TOKEN, ssl_context=tls.server_context()) as hub:
         standard_world(hub)  # one host healthy, one unhealthy
         untrusted, trusted, insecure, plain = await asyncio.gather(
             hubtop("--url", hub.url, "status", env=with_token()),
@@ -560,7 +375,7 @@ async def test_user_without_a_password_and_no_terminal_is_a_clean_error(sim):
 
 
 async def test_user_with_a_password_and_api_key_log_in():
-    async with simulator(password=PASSWORD, api_key=API_KEY) as sim:
+    async with cli_simulator(password=PASSWORD, api_key=API_KEY) as sim:
         user, key = await asyncio.gather(
             hubtop("--url", sim.url, "status", "--user", "admin", env=cli_env(HUBTOP_PASSWORD=PASSWORD)),
             hubtop("--url", sim.url, "status", env=cli_env(HUBTOP_API_KEY=API_KEY)),
@@ -581,7 +396,7 @@ def _json_lines(run: Run) -> list[dict]:
 
 
 async def test_tail_count_gives_that_many_json_lines():
-    async with simulator(frozen=False, rate=200) as sim:
+    async with cli_simulator(frozen=False, rate=200) as sim:
         run = await hubtop("--url", sim.url, "tail", "--count", "20", env=with_token())
     assert run.rc == 0, run.err
     assert run.err == ""
@@ -594,7 +409,7 @@ async def test_tail_count_gives_that_many_json_lines():
 
 @pytest.mark.skipif(JQ is None, reason="no jq")
 async def test_tail_into_jq():
-    async with simulator(frozen=False, rate=200) as sim:
+    async with cli_simulator(frozen=False, rate=200) as sim:
         run = await shell('set -o pipefail; "$PY" -m tui --url "$URL" tail --count 20 | "$JQ" -c '
                           "'{channel: .event_type, message: .message}'",
                           URL=sim.url, JQ=JQ, HUBTOP_TOKEN=TOKEN)
@@ -608,15 +423,15 @@ async def tail_started(sim: Simulator, *args: str) -> tuple[str, float, asyncio.
     host = world_hosts(sim)[0]["id"]
     started = time.monotonic()
     proc = await spawn("--url", sim.url, "tail", *args, env=with_token())
-    await connected(sim, proc)
+    await accepted(sim, proc)
     return host, started, proc
 
 
 async def test_tail_notes_a_malformed_frame_and_goes_on(sim):
     host, started, proc = await tail_started(sim, "--count", "3")
-    before = sim.emit(*_health(host, "healthy"))
+    before = sim.emit(*health_update(host, "healthy"))
     sim.broadcast_raw("garbage {not json")
-    after = sim.emit(*_health(host, "unhealthy"))
+    after = sim.emit(*health_update(host, "unhealthy"))
     run = await finish(proc, started)
     assert_clean(run)
     assert run.rc == 0, run.err
@@ -642,10 +457,10 @@ async def test_tail_without_count_prints_every_event_as_sent_in_order(sim):
     """The open-ended tail (events handed over a burst at a time, known ones as their frame's text): every
     event on stdout as the server sent it, in order; a malformed frame on stderr, between them."""
     host, started, proc = await tail_started(sim)
-    sent = [sim.emit(*_health(host, "unhealthy"))]
+    sent = [sim.emit(*health_update(host, "unhealthy"))]
     sim.broadcast_raw("garbage {not json")
     sent.append(sim.emit("orchestrator", "HOST_SOMETHING_NEW", {"host_id": host, "n": 1}))  # unknown: generic
-    sent.append(sim.emit(*_health(host, "healthy")))
+    sent.append(sim.emit(*health_update(host, "healthy")))
     pretty = {"id": "pretty-2", "event_type": "orchestrator", "timestamp": "2026-11-27T00:00:00Z",
               "message": "HOST_HEALTH_UPDATE", "body": {"host_id": host, "state": "healthy"}}
     sim.broadcast_raw(json.dumps(pretty, indent=2))
@@ -664,11 +479,11 @@ async def test_tail_without_count_prints_every_event_as_sent_in_order(sim):
 
 async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
     host, started, proc = await tail_started(sim, "--count", "4")
-    before = sim.emit(*_health(host, "healthy"))
+    before = sim.emit(*health_update(host, "healthy"))
     head = await readline(proc) + await readline(proc)  # the confirmation and `before` are out
     await sim.drop_all()
-    await connected(sim, proc, 2)
-    after = sim.emit(*_health(host, "unhealthy"))
+    await accepted(sim, proc, 2)
+    after = sim.emit(*health_update(host, "unhealthy"))
     run = await finish(proc, started, head=head)
     assert_clean(run)
     assert run.rc == 0, run.err
@@ -684,7 +499,7 @@ async def test_tail_stays_through_a_drop_and_notes_the_gap(sim):
 
 
 async def test_tail_ends_on_sigint_with_130():
-    async with simulator(frozen=False, rate=50) as sim:
+    async with cli_simulator(frozen=False, rate=50) as sim:
         proc = await spawn("--url", sim.url, "tail", env=with_token())
         json.loads(await readline(proc))
         sent = time.monotonic()
@@ -699,7 +514,7 @@ async def test_tail_ends_on_sigint_with_130():
 
 async def test_status_wait_ends_on_sigint_with_130(sim):
     proc = await spawn("--url", sim.url, "status", "--wait", "60", env=with_token())
-    await connected(sim, proc)
+    await accepted(sim, proc)
     await asyncio.sleep(0.3)
     sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
@@ -710,7 +525,7 @@ async def test_status_wait_ends_on_sigint_with_130(sim):
 
 
 async def test_tail_into_a_closed_pipe_ends_quietly():
-    async with simulator(frozen=False, rate=200) as sim:
+    async with cli_simulator(frozen=False, rate=200) as sim:
         run = await shell('"$PY" -m tui --url "$URL" tail | head -3; exit "${PIPESTATUS[0]}"',
                           URL=sim.url, HUBTOP_TOKEN=TOKEN)
     assert run.rc == 0, run.err
@@ -720,7 +535,7 @@ async def test_tail_into_a_closed_pipe_ends_quietly():
 
 async def test_status_into_a_closed_pipe_ends_quietly():
     # far more JSON than a pipe holds, so the writer meets the closed pipe for sure
-    async with simulator(hosts=60, vms=10, seed=HEALTHY_SEED) as sim:
+    async with cli_simulator(hosts=60, vms=10, seed=HEALTHY_SEED) as sim:
         run = await shell('"$PY" -m tui --url "$URL" status --json | head -1; exit "${PIPESTATUS[0]}"',
                           URL=sim.url, HUBTOP_TOKEN=TOKEN)
         unhealthy = any(h["state"] != "healthy" for h in world_hosts(sim))

@@ -6,28 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import ssl
 import time
 
 import pytest
-import trustme
-from servers import (
-    API_KEY,
-    HOST_A,
-    PASSWORD,
-    TOKEN,
-    Collector,
-    Conn,
-    HubServer,
-    RawHub,
-    fast_settings,
-    frame,
-    free_port,
-    host_record,
-    running,
-    vm_record,
-    wait_until,
-)
+from kit import tls
+from kit.client import Collector, fast_settings, running
+from kit.hub import API_KEY, PASSWORD, TOKEN, Conn, HubServer
+from kit.raw import RawHub, free_port
+from kit.wait import wait_until
+from kit.wire import HOST_A, MiB, frame, host_record, sized_frame, vm_record
 from websockets.asyncio.server import ServerConnection
 
 from tui.protocol.errors import HubError
@@ -36,16 +23,10 @@ from tui.protocol.parse import body_model
 from tui.settings import SecretStr
 from tui.transport.client import HubClient, backoff_delay
 
-MiB = 1024 * 1024
-
 
 def client_for(url: str, sink: Collector, **kw) -> HubClient:
     fail_fast = kw.pop("fail_fast", False)
     return HubClient(fast_settings(url, **kw), sink, fail_fast=fail_fast)
-
-
-def connected(c: Collector, n: int = 1) -> bool:
-    return sum(1 for s in c.statuses if s.state == "connected") >= n
 
 
 async def snapshot_taken(hub: HubServer, n: int) -> None:
@@ -65,7 +46,7 @@ def no_secret(text: str) -> None:
 async def test_bearer_token_and_channels_reach_the_server(hub, collector):
     client = client_for(hub.url, collector, channels=("orchestrator", "health", "pdfm"))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     attempt = hub.attempts[0]
     assert attempt.headers["Authorization"] == f"Bearer {TOKEN}"
     assert "X-Api-Key" not in attempt.headers
@@ -77,7 +58,7 @@ async def test_api_key_header_reaches_the_server(hub, collector):
     hub.header_api_keys.add(API_KEY)
     client = client_for(hub.url, collector, token=None, api_key=SecretStr(API_KEY))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert hub.attempts[0].headers["X-Api-Key"] == API_KEY
     assert "Authorization" not in hub.attempts[0].headers
     assert not hub.logins
@@ -86,7 +67,7 @@ async def test_api_key_header_reaches_the_server(hub, collector):
 async def test_confirmation_gives_client_id_and_subscriptions(hub, collector):
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         conn = hub.conns[0]
         assert client.client_id == conn.client_id
         assert client.subscriptions == ("orchestrator", "health", "global")
@@ -104,7 +85,7 @@ async def test_a_channel_the_server_dropped_is_reported_not_assumed(hub, collect
     hub.supported = {"orchestrator", "health", "global"}
     client = client_for(hub.url, collector, channels=("orchestrator", "health", "pdfm"))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         assert client.subscriptions == ("orchestrator", "health", "global")
         assert [n.text for n in collector.notes] == ["the server did not confirm: pdfm"]
         assert collector.statuses[-1].missing == ("pdfm",)
@@ -113,7 +94,7 @@ async def test_a_channel_the_server_dropped_is_reported_not_assumed(hub, collect
 async def test_snapshot_after_connect(hub, collector):
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     snap = collector.snapshots[0]
     assert [h.id for h in snap.hosts] == [h["id"] for h in hub.hosts]
     assert [v.name for v in snap.vms] == ["ci-runner-1", "ci-runner-2"]
@@ -125,7 +106,7 @@ async def test_a_server_without_the_orchestrator_listing(hub, collector):
     hub.overrides["/api/v1/orchestrator/hosts"] = (404, "404 page not found")
     client = client_for(hub.url, collector, channels=("pdfm",))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         assert len(hub.attempts) == 1
         snap = collector.snapshots[0]
         assert (snap.hosts, snap.vms) == ([], [])
@@ -135,7 +116,7 @@ async def test_a_server_without_the_orchestrator_listing(hub, collector):
 async def test_without_snapshot_no_rest_call(hub, collector):
     client = HubClient(fast_settings(hub.url), collector, snapshot=False)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert not collector.snapshots
     assert [p for _, p, _ in hub.requests] == ["/api/v1/ws/subscribe"]
 
@@ -181,7 +162,7 @@ async def test_an_evicted_confirmation(hub, collector):
     hub.script = script
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await wait_until(lambda: client.client_id is not None, what="the client id")
         assert client.client_id == hub.conns[0].client_id
         assert client.subscriptions == ("orchestrator", "health", "global") and client.unconfirmed
@@ -205,7 +186,7 @@ async def test_a_server_that_never_confirms(hub, collector):
 async def test_health_ping_every_interval(hub, collector):
     client = client_for(hub.url, collector, ping_interval=0.2, pong_timeout=0.5)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await wait_until(lambda: hub.conns[0].pings >= 3, what="3 pings")
         assert len(hub.conns) == 1
         pongs = [e for e in collector.events if e.event_type == "health" and e.message == "pong"]
@@ -218,7 +199,7 @@ async def test_no_pong_means_reconnect(hub, collector):
     hub.pong = False
     client = client_for(hub.url, collector, ping_interval=0.2, pong_timeout=0.2)
     async with running(client):
-        await collector.wait(lambda c: connected(c, 2), what="the reconnect")
+        await collector.wait(lambda c: c.connections >= 2, what="the reconnect")
         assert hub.conns[0].pings == 1 and hub.conns[0].closed.is_set()
         assert any(n.text == "no pong within 0.2 s; reconnecting" for n in collector.notes)
         snap = collector.snapshots[1]
@@ -226,15 +207,6 @@ async def test_no_pong_means_reconnect(hub, collector):
 
 
 # ------------------------------------------------------------------------------------------------ frame size
-
-
-def sized_frame(size: int) -> str:
-    head = (f'{{"id":"big-{size}","event_type":"orchestrator","message":"HOST_LOGS_UPDATE","body":'
-            '{"host_id":"h","log":{"level":"info","message":"')
-    tail = '"}}}'
-    text = head + "x" * (size - len(head) - len(tail)) + tail
-    assert len(text.encode()) == size
-    return text
 
 
 async def test_frames_up_to_16_mib_are_accepted_larger_refused(hub, collector):
@@ -247,7 +219,7 @@ async def test_frames_up_to_16_mib_are_accepted_larger_refused(hub, collector):
     client = client_for(hub.url, collector)
     assert client.settings.max_frame == 16 * MiB
     async with running(client):
-        await collector.wait(lambda c: connected(c, 2), timeout=10, what="the reconnect")
+        await collector.wait(lambda c: c.connections >= 2, timeout=10, what="the reconnect")
         big = [e for e in collector.events if e.id.startswith("big-")]
         assert [e.id for e in big] == [f"big-{16 * MiB}"]
         assert len(big[0].body["log"]["message"]) > 16 * MiB - 200
@@ -282,7 +254,7 @@ async def test_reconnect_after_a_drop(hub, collector, how, code, reason):
     hub.script = script
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(lambda c: connected(c, 2), what="the reconnect")
+        await collector.wait(lambda c: c.connections >= 2, what="the reconnect")
         reconnecting = [s for s in collector.statuses if s.state == "reconnecting"]
         assert len(reconnecting) == 1
         assert reconnecting[0].reason == reason and reconnecting[0].attempt == 1
@@ -311,7 +283,7 @@ async def test_reconnect_after_a_drop_from_a_websockets_server(how, collector):
         raw.machines = [vm_record("v1", "h1", "raw-vm")]
         client = client_for(raw.url, collector)
         async with running(client):
-            await collector.wait(lambda c: connected(c, 2), what="the reconnect")
+            await collector.wait(lambda c: c.connections >= 2, what="the reconnect")
         assert raw.snapshots == 2 and raw.max_active == 1
         expected = "the connection ended without a close frame (a server restart or a network drop)" if how == "abort" else "server error: internal (1011)"
         assert collector.snapshots[1].reason == expected
@@ -330,7 +302,7 @@ async def test_down_since_is_the_start_of_each_outage(hub, collector):
     hub.script = script
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(lambda c: connected(c, 3), what="two reconnects")
+        await collector.wait(lambda c: c.connections >= 3, what="two reconnects")
     first, second, third = collector.snapshots
     assert first.down_since is None
     assert second.down_since is not None and third.down_since is not None
@@ -342,7 +314,7 @@ async def test_first_connect_after_failures_is_not_a_resync(hub, collector):
     hub.subscribe_answers = [503, 503]
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert len(collector.snapshots) == 1 and collector.snapshots[0].down_since is None
 
 
@@ -356,7 +328,7 @@ async def test_snapshot_failure_is_retried(hub, collector):
             "database is down" in s.reason for s in collector.statuses)
         assert not collector.snapshots
         del hub.overrides["/api/v1/orchestrator/hosts"]
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         assert len(collector.snapshots) == 1
 
 
@@ -401,7 +373,7 @@ async def test_409_and_503_are_retried_with_backoff(hub, collector, status, kind
     hub.subscribe_answers = [status, status, status]
     client = client_for(hub.url, collector, backoff_base=0.02)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     retries = [s for s in collector.statuses if s.state == "reconnecting"]
     assert [s.attempt for s in retries] == [1, 2, 3]
     for s in retries:
@@ -430,7 +402,7 @@ async def test_401_logs_in_again_with_user_and_password(hub, collector):
     hub.tokens.clear()  # the token we hold has expired
     client = client_for(hub.url, collector, user="admin@example.com", password=SecretStr(PASSWORD))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert hub.logins == [{"email": "admin@example.com", "password": PASSWORD}]
     assert [a.status for a in hub.attempts] == [401, 101]
     assert hub.attempts[1].headers["Authorization"].startswith("Bearer tok-fresh-")
@@ -440,7 +412,7 @@ async def test_401_logs_in_again_with_the_api_key(hub, collector):
     """The key is not taken as a header here, only at login: the client trades it for a token."""
     client = client_for(hub.url, collector, token=None, api_key=SecretStr(API_KEY))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert hub.attempts[0].headers["X-Api-Key"] == API_KEY and hub.attempts[0].status == 401
     assert hub.logins == [{"api_key": API_KEY}]
     assert hub.attempts[1].headers["Authorization"].startswith("Bearer tok-fresh-")
@@ -506,7 +478,7 @@ async def test_fail_fast_reports_the_failed_login_not_the_401(hub):
 async def test_removing_a_channel_unsubscribes_in_place(hub, collector):
     client = client_for(hub.url, collector, channels=("orchestrator", "health", "pdfm"))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         live_id = hub.conns[0].client_id
         await client.set_channels(["orchestrator", "health"])
         assert hub.unsubscribes == [{"client_id": live_id, "event_types": ["pdfm"]}]
@@ -521,7 +493,7 @@ async def test_unsubscribe_partial_answer(hub, collector):
     hub.unsubscribe_answer = "partial"
     client = client_for(hub.url, collector, channels=("orchestrator", "health", "pdfm", "stats"))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await client.set_channels(["orchestrator", "health"])
         sent = hub.unsubscribes[0]["event_types"]
         done, not_done = sent[0], sent[1]
@@ -535,7 +507,7 @@ async def test_unsubscribe_refused(hub, collector):
     hub.unsubscribe_answer = "error"
     client = client_for(hub.url, collector, channels=("orchestrator", "health", "pdfm"))
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await client.set_channels(["orchestrator", "health"])
         failed = [n for n in collector.notes if n.text.startswith("unsubscribe failed")]
         assert failed and failed[0].level == "error" and "400" in failed[0].text
@@ -546,9 +518,9 @@ async def test_unsubscribe_refused(hub, collector):
 async def test_adding_a_channel_reconnects_with_the_new_set(hub, collector):
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await client.set_channels(["orchestrator", "health", "pdfm"])
-        await collector.wait(lambda c: connected(c, 2), what="the planned reconnect")
+        await collector.wait(lambda c: c.connections >= 2, what="the planned reconnect")
         assert [a.query["event_types"] for a in hub.attempts] == ["orchestrator,health", "orchestrator,health,pdfm"]
         assert hub.max_active == 1, "the old socket is closed before the new one opens"
         assert hub.conns[0].closed.is_set()
@@ -564,11 +536,11 @@ async def test_removing_every_channel_then_a_reconnect_keeps_global_only(hub, co
     hub.script = script
     client = client_for(hub.url, collector)
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
         await client.set_channels([])
         assert hub.unsubscribes[0]["event_types"] == ["health", "orchestrator"]
         hub.conns[0].abort()
-        await collector.wait(lambda c: len(c.snapshots) == 2 and connected(c, 3), what="the reconnect")
+        await collector.wait(lambda c: len(c.snapshots) == 2 and c.connections >= 3, what="the reconnect")
         assert hub.attempts[1].query["event_types"] == "global"
         assert client.subscriptions == ("global",)
 
@@ -577,7 +549,7 @@ async def test_channels_changed_while_disconnected_apply_at_the_next_connect(hub
     client = client_for(hub.url, collector)
     await client.set_channels(["pdfm"])
     async with running(client):
-        await collector.wait(connected, what="connected")
+        await collector.wait(lambda c: c.connections >= 1, what="connected")
     assert hub.attempts[0].query["event_types"] == "pdfm"
 
 
@@ -602,7 +574,7 @@ async def test_stop_while_connecting_ends_the_run(hub, collector):
 async def test_stop_ends_a_connected_run(hub, collector):
     client = client_for(hub.url, collector)
     task = asyncio.create_task(client.run())
-    await collector.wait(connected, what="connected")
+    await collector.wait(lambda c: c.connections >= 1, what="connected")
     t0 = time.monotonic()
     await client.stop()
     await asyncio.wait_for(task, 3)
@@ -613,15 +585,11 @@ async def test_stop_ends_a_connected_run(hub, collector):
 
 
 async def test_tls_with_a_ca_file(tmp_path, collector):
-    ca = trustme.CA()
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    async with HubServer(ssl_context=server_ctx) as hub:
+    ca_file = tls.ca_file(tmp_path)
+    async with HubServer(ssl_context=tls.server_context()) as hub:
         client = client_for(hub.url, collector, ca_file=str(ca_file))
         async with running(client):
-            await collector.wait(connected, what="connected over TLS")
+            await collector.wait(lambda c: c.connections >= 1, what="connected over TLS")
         assert hub.url.startswith("https://")
         # without the CA: a TLS error that says what to do, and no retry loop (it will not fix itself)
         other = Collector()

@@ -9,8 +9,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kit.wire import HOST_A, HOST_B, host_record, vm_record
 from rich.console import Console
-from servers import HOST_A, HOST_B, host_record, vm_record
 
 from tui.app.widgets.host_details import host_renderable
 from tui.model.cluster import Cluster

@@ -13,7 +13,8 @@ import os
 import struct
 
 import pytest
-from servers import RawHub, wait_until
+from kit.raw import RawHub
+from kit.wait import wait_until
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 

@@ -6,128 +6,44 @@ the model equals the server's truth, the journal says what happened, and nothing
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import dataclasses
 import json
-import re
 import time
-from collections.abc import AsyncIterator
 
 import pytest
-from appkit import settings_for, static_text, wait_for
-from servers import (
-    HOST_A,
-    HOST_B,
-    TOKEN,
+from kit.app import settings_for, static_text, wait_for
+from kit.client import (
+    GAP_TEXT,
     Collector,
-    Conn,
-    HubServer,
-    RawHub,
-    ServerThread,
-    SimRecorder,
-    Tee,
+    check_gap_text,
+    connected,
+    counters_add_up,
     fast_settings,
-    frame,
-    free_port,
-    host_record,
-    quiet,
+    feeding,
+    gaps,
     running,
-    standard_world,
-    wait_until,
 )
+from kit.hub import TOKEN, Conn, HubServer, standard_world
+from kit.raw import RawHub, free_port
+from kit.sim import RecordedSimulator, assert_model_is, haunt, quiet_simulator
+from kit.threads import ServerThread
+from kit.wait import wait_until
+from kit.wire import HOST_A, HOST_B, frame, host_record
 from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from tui.app.app import HubtopApp
 from tui.live.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
-from tui.model.cluster import Cluster
-from tui.model.journal import Gap
 from tui.protocol.parse import Event
 from tui.settings import SecretStr, Settings
-from tui.sim import Simulator, World, start
+from tui.sim import Simulator, start
 from tui.sim.frames import encode_frame, now_rfc3339
 from tui.transport.client import HubClient
 
 pytestmark = pytest.mark.timeout(60)
 
-GAP_TEXT = re.compile(r"^disconnected (\d\d):(\d\d):(\d\d)-(\d\d):(\d\d):(\d\d)(?: \(.*\))?, resynced: (\d+) changes?$")
 SMALL_BACKOFF = {"backoff_base": 0.05, "backoff_cap": 0.2}
-
-
-# ------------------------------------------------------------------------------------------------ helpers
-
-
-def new_sim(*, world: bool = False, **options) -> Simulator:
-    """A simulator with a small world, quiet unless ``world`` (so the model can be compared exactly), and a
-    recorder of every request and client frame (``sim.rec``)."""
-    options.setdefault("hosts", 4)
-    options.setdefault("vms", 3)
-    options.setdefault("seed", 11)
-    sim = Simulator(**options)
-    if not world:
-        quiet(sim)
-    sim.rec = SimRecorder(sim)
-    return sim
-
-
-@contextlib.asynccontextmanager
-async def served(port: int = 0, **options) -> AsyncIterator[Simulator]:
-    sim = new_sim(**options)
-    runner, _ = await start("127.0.0.1", port, simulator=sim)
-    try:
-        yield sim
-    finally:
-        await runner.cleanup()
-
-
-@contextlib.asynccontextmanager
-async def feeding(settings: Settings) -> AsyncIterator[tuple[HubClient, Feed, Collector]]:
-    """A HubClient whose sink is a Feed (and a Collector, to see every status)."""
-    feed, collector = Feed(Cluster(settings.server_hostname)), Collector()
-    client = HubClient(settings, Tee(feed, collector))
-    async with running(client):
-        yield client, feed, collector
-
-
-def up(feed: Feed, snapshots: int = 1) -> bool:
-    return feed.status is not None and feed.status.state == "connected" and feed.snapshots >= snapshots
-
-
-def world_view(world: World) -> tuple[dict, dict]:
-    hosts = {h["id"]: h["state"] for h in world.hosts_json()}
-    vms = {(v["host_id"], v["ID"]): (v["Name"], v["State"]) for v in world.machines_json()}
-    return hosts, vms
-
-
-def model_view(cluster: Cluster) -> tuple[dict, dict]:
-    hosts = {h.id: h.health for h in cluster.hosts.values()}
-    vms = {(h.id, vm.id): (vm.name, vm.state) for h in cluster.hosts.values() for vm in h.vms.values()}
-    return hosts, vms
-
-
-def assert_model_is(cluster: Cluster, world: World) -> None:
-    """The model is the world's truth: the same hosts with the same health, the same VMs with the same names
-    and states, nothing stale and nothing made up."""
-    assert model_view(cluster) == world_view(world)
-    assert not [h for h in cluster.hosts.values() if h.placeholder]
-
-
-def gaps(feed: Feed) -> list[Gap]:
-    return [e for e in feed.journal if isinstance(e, Gap)]
-
-
-def check_gap_text(gap: Gap) -> int:
-    match = GAP_TEXT.match(gap.text)
-    assert match, gap.text
-    assert gap.started <= gap.ended
-    return int(match.group(7))
-
-
-def counters_add_up(feed: Feed) -> dict:
-    c = feed.journal.counters()
-    assert c["received"] == c["applied"] + c["malformed"] + c["duplicates"] + c["late"]
-    return c
 
 
 # ------------------------------------------------------------------------------------------------ drops
@@ -144,15 +60,15 @@ DROPS = [
 
 @pytest.mark.parametrize(("code", "reason"), DROPS, ids=[f"close-{c}" if c else "tcp-abort" for c, _ in DROPS])
 async def test_a_drop_is_resynced_through_the_feed(code, reason):
-    async with served() as sim:
+    async with quiet_simulator() as sim:
         settings = settings_for(sim)  # the default backoff: full jitter, first retry within 1 s, cap 30 s
         assert (settings.backoff_base, settings.backoff_cap) == (1.0, 30.0)
         async with feeding(settings) as (client, feed, collector):
-            await wait_until(lambda: up(feed), what="connected")
+            await wait_until(lambda: connected(feed), what="connected")
             assert_model_is(feed.cluster, sim.world)
             first_id = client.client_id
             await sim.drop_all(code)
-            await wait_until(lambda: up(feed, 2), what="the reconnect")
+            await wait_until(lambda: connected(feed, 2), what="the reconnect")
             # the first retry came within 1 s (its announced delay), as attempt 1
             retry = [s for s in collector.statuses if s.state == "reconnecting"]
             assert len(retry) == 1 and retry[0].attempt == 1 and 0 <= retry[0].delay <= 1.0
@@ -170,12 +86,12 @@ async def test_a_drop_is_resynced_through_the_feed(code, reason):
 
 async def test_the_server_gone_for_a_while_and_back_with_a_different_world():
     port = free_port()
-    sim_a = new_sim(seed=1, hosts=4, vms=3)
+    sim_a = RecordedSimulator(frozen=True, seed=1, hosts=4, vms=3)
     runner, _ = await start("127.0.0.1", port, simulator=sim_a)
     runner_b = None
     try:
         async with feeding(settings_for(sim_a, **SMALL_BACKOFF)) as (client, feed, collector):
-            await wait_until(lambda: up(feed), what="connected")
+            await wait_until(lambda: connected(feed), what="connected")
             assert_model_is(feed.cluster, sim_a.world)
             await runner.cleanup()  # the server goes away (closing its sockets without a close frame, as Go does)
             # gone for a while: the client keeps knocking, with backoff, on a closed port
@@ -187,9 +103,9 @@ async def test_the_server_gone_for_a_while_and_back_with_a_different_world():
             for s in retries:
                 assert 0 <= s.delay <= min(0.2, 0.05 * 2 ** (s.attempt - 1))
             # back, on the same port, with a different world (and the same token)
-            sim_b = new_sim(seed=2, hosts=5, vms=2, token=sim_a.token)
+            sim_b = RecordedSimulator(frozen=True, seed=2, hosts=5, vms=2, token=sim_a.token)
             runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
-            await wait_until(lambda: up(feed, 2), what="the reconnect to the new server")
+            await wait_until(lambda: connected(feed, 2), what="the reconnect to the new server")
             assert client.client_id in sim_b.clients
             assert_model_is(feed.cluster, sim_b.world)
             old_hosts = {h["id"] for h in sim_a.world.hosts_json()}
@@ -209,19 +125,19 @@ async def test_the_server_gone_for_a_while_and_back_with_a_different_world():
 
 async def test_the_app_shows_the_gap_row_and_the_new_world():
     port = free_port()
-    sim_a = new_sim(seed=3, hosts=3, vms=2)
+    sim_a = RecordedSimulator(frozen=True, seed=3, hosts=3, vms=2)
     runner, _ = await start("127.0.0.1", port, simulator=sim_a)
     runner_b = None
     app = HubtopApp(settings_for(sim_a, **SMALL_BACKOFF))
     try:
         async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: up(app.monitor.feed) and app.host_tree.rows, what="the first snapshot")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the first snapshot")
             await runner.cleanup()
             await wait_for(pilot, lambda: app.monitor.feed.status.state == "reconnecting" and app.monitor.feed.status.attempt >= 3,
                            what="retries")
-            sim_b = new_sim(seed=4, hosts=4, vms=2, token=sim_a.token)
+            sim_b = RecordedSimulator(frozen=True, seed=4, hosts=4, vms=2, token=sim_a.token)
             runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
-            await wait_for(pilot, lambda: up(app.monitor.feed, 2), what="the reconnect")
+            await wait_for(pilot, lambda: connected(app.monitor.feed, 2), what="the reconnect")
             # the tree becomes the new world, nothing stale (its rebuilds are throttled: wait for it)
             expected = {("h", h["id"], "") for h in sim_b.world.hosts_json()} | {
                 ("v", v["host_id"], v["ID"]) for v in sim_b.world.machines_json()}
@@ -249,17 +165,17 @@ def pings(sim: Simulator, client_id: str) -> int:
 
 
 async def test_stalled_pongs_are_detected_and_the_feed_reconnects():
-    async with served() as sim:
+    async with quiet_simulator() as sim:
         settings = settings_for(sim, ping_interval=0.2, pong_timeout=0.3, **SMALL_BACKOFF)
         async with feeding(settings) as (client, feed, collector):
-            await wait_until(lambda: up(feed), what="connected")
+            await wait_until(lambda: connected(feed), what="connected")
             first = client.client_id
             await wait_until(lambda: pings(sim, first) >= 1 and any(
                 e.event_type == "health" and e.message == "pong" for e in collector.events), what="a pong")
             sim.stall_pongs = True  # the socket stays open, the pongs stop
             await wait_until(lambda: any(n.text.startswith("no pong") for n in feed.notes), what="the detection")
             sim.stall_pongs = False
-            await wait_until(lambda: up(feed, 2), what="the reconnect")
+            await wait_until(lambda: connected(feed, 2), what="the reconnect")
             # detected within one pong timeout: no further ping was sent on the stalled connection
             answered = sum(1 for e in collector.events if e.message == "pong" and e.client_id == first)
             assert pings(sim, first) == answered + 1
@@ -277,27 +193,25 @@ async def test_protocol_pings_are_answered_while_the_ui_is_busy():
     loop is blocked: a server with a short ping timeout keeps the connection."""
     count = {"pings": 0, "pongs": 0}
 
+    def answered(future: asyncio.Future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            count["pongs"] += 1
+
     async def script(ws: ServerConnection) -> None:
-        original = ws.ping
-
-        async def counting_ping(data=None):
-            waiter = await original(data)
-            count["pings"] += 1
-
-            def answered(future: asyncio.Future) -> None:
-                if not future.cancelled() and future.exception() is None:
-                    count["pongs"] += 1
-
-            waiter.add_done_callback(answered)
-            return waiter
-
-        ws.ping = counting_ping
+        # the server pings every 0.1 s, counting the pongs (its keepalive, with the same interval, drops the
+        # connection if one takes over 0.3 s)
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                waiter = await ws.ping()
+                count["pings"] += 1
+                waiter.add_done_callback(answered)
+                await asyncio.sleep(0.1)
 
     with ServerThread(RawHub(script, ping_interval=0.1, ping_timeout=0.3)) as raw:
         raw.hosts = [host_record(HOST_A, "busy.local")]
         app = HubtopApp(Settings(url=raw.url, token=SecretStr(TOKEN), timeout=5.0))
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.monitor.feed) and count["pongs"] >= 2, what="connected, pings answered")
+            await wait_for(pilot, lambda: connected(app.monitor.feed) and count["pongs"] >= 2, what="connected, pings answered")
             before = count["pongs"]
             end = time.monotonic() + 1.2  # the UI loop is busy (pure Python, holding the GIL between switches)
             while time.monotonic() < end:
@@ -313,22 +227,12 @@ async def test_protocol_pings_are_answered_while_the_ui_is_busy():
 # ------------------------------------------------------------------------------------------------ answers at connect
 
 
-def haunt(sim: Simulator) -> list:
-    """A stale copy of every live client under another id: when the connections drop, the server goes on
-    believing this IP still has one (the reconnect race), until the test deletes the ghosts."""
-    ghosts = [dataclasses.replace(c, id=f"ghost-{c.id}", queue=collections.deque(maxlen=c.queue.maxlen))
-              for c in list(sim.clients.values())]
-    for ghost in ghosts:
-        sim.clients[ghost.id] = ghost
-    return ghosts
-
-
 async def test_409_after_a_reconnect_race_is_retried_with_backoff_and_explained():
     """The server has not noticed the old connection is gone and refuses the new one (one per IP): the client
     says why, backs off, never storms, and gets in once the server has caught up."""
-    async with served(one_connection_per_ip=True) as sim, \
+    async with quiet_simulator(one_connection_per_ip=True) as sim, \
             feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
-        await wait_until(lambda: up(feed), what="connected")
+        await wait_until(lambda: connected(feed), what="connected")
         ghosts = haunt(sim)  # the server will not notice the drop until the ghosts go
         await sim.drop_all(None)
         conflicts = lambda: sim.rec.subscribe_statuses().count(409)  # noqa: E731
@@ -347,7 +251,7 @@ async def test_409_after_a_reconnect_race_is_retried_with_backoff_and_explained(
         assert attempts == list(range(1, len(attempts) + 1))  # backing off, never reset by a 409
         for ghost in ghosts:  # the server catches up
             del sim.clients[ghost.id]
-        await wait_until(lambda: up(feed, 2), what="connected once the server caught up")
+        await wait_until(lambda: connected(feed, 2), what="connected once the server caught up")
         assert len(gaps(feed)) == 1
         assert sim.rec.subscribe_statuses().count(101) == 2
 
@@ -355,16 +259,16 @@ async def test_409_after_a_reconnect_race_is_retried_with_backoff_and_explained(
 async def test_adding_channels_never_meets_a_409():
     """Adding a channel is a planned reconnect: the old socket is closed before the new one opens, so a
     one-connection-per-IP server never refuses it."""
-    async with served(one_connection_per_ip=True) as sim, \
+    async with quiet_simulator(one_connection_per_ip=True) as sim, \
             feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
-        await wait_until(lambda: up(feed), what="connected")
+        await wait_until(lambda: connected(feed), what="connected")
         for channels in [("orchestrator", "health", "pdfm"), ("orchestrator", "health"),
                          ("orchestrator", "health", "stats"), ("orchestrator", "stats", "pdfm")]:
             await client.set_channels(channels)
             if "pdfm" in channels:
-                await wait_until(lambda ch=channels: up(feed) and set(ch) <= set(client.subscriptions),
+                await wait_until(lambda ch=channels: connected(feed) and set(ch) <= set(client.subscriptions),
                                  what=f"subscribed to {channels}")
-        await wait_until(lambda: up(feed) and "pdfm" in client.subscriptions, what="the last set")
+        await wait_until(lambda: connected(feed) and "pdfm" in client.subscriptions, what="the last set")
         statuses = sim.rec.subscribe_statuses()
         assert 409 not in statuses and set(statuses) == {101}
         assert not [s for s in collector.statuses if s.error is not None]
@@ -412,10 +316,10 @@ async def test_stop_ends_the_run_even_when_the_server_does_not_answer_the_close(
 
 
 async def test_409_is_explained_in_the_status_bar():
-    async with served(one_connection_per_ip=True) as sim:
+    async with quiet_simulator(one_connection_per_ip=True) as sim:
         app = HubtopApp(settings_for(sim, backoff_base=0.2, backoff_cap=0.8))
         async with app.run_test(size=(200, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.monitor.feed), what="connected")
+            await wait_for(pilot, lambda: connected(app.monitor.feed), what="connected")
             ghosts = haunt(sim)
             await sim.drop_all(None)
 
@@ -435,13 +339,13 @@ async def test_409_is_explained_in_the_status_bar():
             assert "reconnecting in" in said[0] and "(409)" in said[0]
             for ghost in ghosts:
                 del sim.clients[ghost.id]
-            await wait_for(pilot, lambda: up(app.monitor.feed, 2), what="connected again")
+            await wait_for(pilot, lambda: connected(app.monitor.feed, 2), what="connected again")
             await pilot.press("q")
 
 
 async def test_503_while_down_is_explained_and_retried():
-    async with served() as sim, feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
-        await wait_until(lambda: up(feed), what="connected")
+    async with quiet_simulator() as sim, feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
+        await wait_until(lambda: connected(feed), what="connected")
         sim.hub_running = False
         await sim.drop_all(1001)
         await wait_until(lambda: sim.rec.subscribe_statuses().count(503) >= 3, what="503s")
@@ -450,7 +354,7 @@ async def test_503_while_down_is_explained_and_retried():
         assert all("Events Hub is not running" in s.reason and "(503)" in s.reason for s in unavailable)
         assert feed.status.state in ("reconnecting", "connecting")
         sim.hub_running = True
-        await wait_until(lambda: up(feed, 2), what="connected again")
+        await wait_until(lambda: connected(feed, 2), what="connected again")
         [gap] = gaps(feed)
         assert gap.reason == "server going away (1001)"
         assert_model_is(feed.cluster, sim.world)
@@ -461,11 +365,11 @@ async def test_401_on_a_live_connection(credentials):
     """The token expires: the server starts refusing it and drops the connection. With a user and password or
     an API key, hubtop logs in again and carries on; with only the token it stops, saying why."""
     # the key as settings hold it: base64 of KEY:SECRET, as the server wants it
-    async with served(password="pw-live-401", api_key="key-live:401-secret") as sim:
+    async with quiet_simulator(password="pw-live-401", api_key="key-live:401-secret") as sim:
         extra = {"password": {"user": sim.user, "password": SecretStr("pw-live-401")},
                  "api_key": {"api_key": SecretStr("a2V5LWxpdmU6NDAxLXNlY3JldA==")}, "token only": {}}[credentials]
         async with feeding(settings_for(sim, **SMALL_BACKOFF, **extra)) as (client, feed, collector):
-            await wait_until(lambda: up(feed), what="connected")
+            await wait_until(lambda: connected(feed), what="connected")
             old = sim.token
             sim.token = "tok-renewed-after-expiry"
             await sim.drop_all(1008)
@@ -478,7 +382,7 @@ async def test_401_on_a_live_connection(credentials):
                 assert not [r for r in sim.rec.requests if r[1].endswith("/auth/token")]
                 assert old not in st.text
                 return
-            await wait_until(lambda: up(feed, 2), what="connected with a fresh token")
+            await wait_until(lambda: connected(feed, 2), what="connected with a fresh token")
             assert client.auth.token.get_secret_value() == "tok-renewed-after-expiry"
             assert sim.rec.subscribe_statuses() == [101, 401, 101]
             assert [r for r in sim.rec.requests if r[1].endswith("/auth/token")] == [
@@ -492,8 +396,8 @@ async def test_401_on_a_live_connection(credentials):
 async def test_a_burst_of_2048_frames_is_absorbed_and_marked_as_a_possible_loss():
     """All 2,048 frames arrive, in order, without a reconnect; and since a full flush is the only sign the real
     server gives that it dropped the oldest frames, hubtop marks a possible loss and resyncs."""
-    async with served() as sim, feeding(settings_for(sim)) as (client, feed, collector):
-        await wait_until(lambda: up(feed), what="connected")
+    async with quiet_simulator() as sim, feeding(settings_for(sim)) as (client, feed, collector):
+        await wait_until(lambda: connected(feed), what="connected")
         hosts = [h["id"] for h in sim.world.hosts_json()]
         ids, last_cpu = [], {}
         stamp = now_rfc3339()
@@ -633,9 +537,7 @@ async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp
             await conn.send(item)
 
     hub.script = script
-    feed, collector = Feed(Cluster()), Collector()
-    client = HubClient(fast_settings(hub.url), Tee(feed, collector))
-    async with running(client):
+    async with feeding(fast_settings(hub.url)) as (client, feed, collector):
         await wait_until(lambda: feed.journal.received == 1 + len(sent), what="every frame")
     n = feed.journal.export(tmp_path / "export.jsonl")
     records = [json.loads(line) for line in (tmp_path / "export.jsonl").read_text().split("\n")[:-1]]
@@ -657,10 +559,10 @@ async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp
 
 async def test_the_apps_export_matches_what_the_simulator_sent(tmp_path):
     sent = sequence()
-    async with served() as sim:
+    async with quiet_simulator() as sim:
         app = HubtopApp(settings_for(sim), export_dir=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: up(app.monitor.feed), what="connected")
+            await wait_for(pilot, lambda: connected(app.monitor.feed), what="connected")
             client_id = app.monitor.feed.status.client_id
             for item in sent:
                 sim.broadcast_raw(item)

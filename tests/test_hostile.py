@@ -12,21 +12,11 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import (
-    HOST_A,
-    Collector,
-    Conn,
-    HubServer,
-    RawHub,
-    Tee,
-    fast_settings,
-    frame,
-    host_record,
-    running,
-    standard_world,
-    vm_record,
-    wait_until,
-)
+from kit.client import fast_settings, feeding
+from kit.hub import Conn, HubServer, standard_world
+from kit.raw import RawHub
+from kit.wait import wait_until
+from kit.wire import HOST_A, MiB, frame, host_record, sized_frame, vm_record
 from websockets.asyncio.server import ServerConnection
 
 from tui.app.widgets.host_details import host_renderable, vm_renderable
@@ -36,11 +26,9 @@ from tui.model.describe import summary
 from tui.model.journal import Gap, entry_record, write_entries
 from tui.protocol.models import HostRecord
 from tui.protocol.parse import Event, Malformed, Note, parse_frame
-from tui.transport.client import HubClient
 
 pytestmark = pytest.mark.timeout(120)
 
-MiB = 1024 * 1024
 
 # ------------------------------------------------------------------------------------------------ strategies
 
@@ -308,15 +296,6 @@ GARBAGE: list[str | bytes] = [
 ]
 
 
-def feeding(url: str, **kw) -> tuple[HubClient, Feed, Collector]:
-    feed, collector = Feed(Cluster()), Collector()
-    return HubClient(fast_settings(url, **kw), Tee(feed, collector)), feed, collector
-
-
-def connections(c: Collector) -> int:
-    return sum(1 for s in c.statuses if s.state == "connected")
-
-
 async def test_garbage_interleaved_with_valid_frames_over_a_socket():
     sent_valid: list[str] = []
 
@@ -331,8 +310,7 @@ async def test_garbage_interleaved_with_valid_frames_over_a_socket():
 
     async with RawHub(script) as raw:
         raw.hosts = [host_record(VALID_HOST, "valid.local")]
-        client, feed, collector = feeding(raw.url)
-        async with running(client):
+        async with feeding(fast_settings(raw.url)) as (client, feed, collector):
             expected = 1 + len(GARBAGE) * 3 * 2 + len(range(0, len(GARBAGE) * 3, 4))
             await wait_until(lambda: feed.journal.received >= expected, timeout=20, what="every frame")
             assert len(raw.connections) == 1 and client.state == "connected"
@@ -370,9 +348,8 @@ async def test_a_text_frame_that_is_not_utf8_is_explained_and_resynced():
 
     async with RawHub(script) as raw:
         raw.hosts = [host_record("h1", "raw.local"), host_record(VALID_HOST, "valid.local")]
-        client, feed, collector = feeding(raw.url)
-        async with running(client):
-            await collector.wait(lambda c: connections(c) >= 2 and after and any(
+        async with feeding(fast_settings(raw.url)) as (client, feed, collector):
+            await collector.wait(lambda c: c.connections >= 2 and after and any(
                 isinstance(e, Event) and e.id == after[0] for e in feed.journal), what="the reconnect")
         notes = [e.text for e in feed.journal if isinstance(e, Note)]
         assert "the server sent a text frame that is not valid UTF-8; reconnected" in notes
@@ -381,20 +358,11 @@ async def test_a_text_frame_that_is_not_utf8_is_explained_and_resynced():
         assert any(isinstance(e, Event) and e.id == "before" for e in feed.journal)
 
 
-def sized_frame(size: int, event_id: str) -> str:
-    head = (f'{{"id":"{event_id}","event_type":"orchestrator","message":"HOST_LOGS_UPDATE","body":'
-            f'{{"host_id":"{HOST_A}","log":{{"level":"info","message":"')
-    tail = '"}}}'
-    text = head + "x" * (size - len(head) - len(tail)) + tail
-    assert len(text.encode()) == size
-    return text
-
-
 async def test_16_mib_accepted_larger_refused_through_the_feed(hub: HubServer):
     async def script(conn: Conn) -> None:
         if hub.conns.index(conn) == 0:
-            await conn.send(sized_frame(16 * MiB, "big-ok"))
-            await conn.send(sized_frame(16 * MiB + 1, "big-refused"))
+            await conn.send(sized_frame(16 * MiB, "big-ok", HOST_A))
+            await conn.send(sized_frame(16 * MiB + 1, "big-refused", HOST_A))
         else:
             for i in range(5):
                 await conn.send(frame("orchestrator", "HOST_HEALTH_UPDATE",
@@ -403,8 +371,7 @@ async def test_16_mib_accepted_larger_refused_through_the_feed(hub: HubServer):
 
     hub.script = script
     standard_world(hub)
-    client, feed, collector = feeding(hub.url)
-    async with running(client):
+    async with feeding(fast_settings(hub.url)) as (client, feed, collector):
         await wait_until(lambda: sum(1 for e in feed.journal if isinstance(e, Event)
                                      and e.id.startswith("after-")) == 5, timeout=20, what="events after")
     entries = list(feed.journal)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from servers import HOST_A, host_record, vm_record
+from kit.wire import HOST_A, host_record, vm_record
 
 from tui.live.feed import Feed
 from tui.model.cluster import Cluster

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 
-from servers import HOST_A, HOST_B, host_record, vm_record
+from kit.wire import HOST_A, HOST_B, host_record, vm_record
 
 from tui.model.cluster import Cluster
 from tui.model.events import LATE, NOTHING

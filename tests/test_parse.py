@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kit.wire import HOST_A, host_record, vm_record
 from pydantic import TypeAdapter
-from servers import HOST_A, host_record, vm_record
 
 from tui.protocol.models import (
     ClientIdBody,

@@ -5,48 +5,16 @@ connection that ends without a close frame, and ``status --wait`` that loses the
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
-from servers import (
-    HOST_A,
-    HOST_B,
-    Conn,
-    HubServer,
-    fast_settings,
-    frame,
-    go_timestamp,
-    host_record,
-    vm_record,
-)
-from servers import wait_until as until
-from test_cli import cli_env, finish, spawn
+from kit.cli import cli_env, finish, spawn
+from kit.client import connected, fast_settings, feeding
+from kit.hub import Conn, HubServer
+from kit.wait import wait_until
+from kit.wire import HOST_A, HOST_B, frame, go_timestamp, host_record, vm_record
 
-from tui.live.feed import Feed
-from tui.model.cluster import Cluster
 from tui.model.journal import Gap, GapKind
-from tui.protocol.items import ConnState
 from tui.protocol.parse import Event
-from tui.transport.client import HubClient
-
-
-@contextlib.asynccontextmanager
-async def fed(hub: HubServer, **settings) -> AsyncIterator[tuple[HubClient, Feed]]:
-    feed = Feed(Cluster())
-    client = HubClient(fast_settings(hub.url, **settings), feed)
-    task = asyncio.create_task(client.run())
-    try:
-        yield client, feed
-    finally:
-        await client.aclose()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-
-
-def connected(feed: Feed, n: int = 1) -> bool:
-    return feed.status is not None and feed.status.state == ConnState.CONNECTED and feed.snapshots >= n
 
 
 def state_change(vm_id: str, before: str, after: str, at: float) -> str:
@@ -61,8 +29,8 @@ async def test_a_mac_running_a_macos_vm_keeps_its_record():
         record["resources"]["mac_vms_running"] = ["vm-mac-1"]
         hub.hosts = [record, host_record(HOST_B, "mac-studio.local", has_websocket_events=False)]
         hub.machines = [vm_record("vm-mac-1", HOST_A, "sequoia-ci", "running", "macosx")]
-        async with fed(hub) as (_client, feed):
-            await until(lambda: connected(feed), what="connected")
+        async with feeding(fast_settings(hub.url), collect=False) as (_client, feed, _):
+            await wait_until(lambda: connected(feed), what="connected")
             a, b = feed.cluster.hosts[HOST_A], feed.cluster.hosts[HOST_B]
             assert (a.label, a.health, a.mac_vms_running, a.problems) == ("mac-mini-01.local", "healthy",
                                                                            ["vm-mac-1"], ())
@@ -81,8 +49,8 @@ async def test_reversed_steps_end_on_the_newest_state_marked_late():
             await conn.send(state_change("v1", "stopped", "starting", base + 0.1))
 
         hub.script = script
-        async with fed(hub) as (_client, feed):
-            await until(lambda: feed.journal.late == 1, what="the late event")
+        async with feeding(fast_settings(hub.url), collect=False) as (_client, feed, _):
+            await wait_until(lambda: feed.journal.late == 1, what="the late event")
             vm = feed.cluster.vm(HOST_A, "v1")
             assert (vm.state, vm.unsure) == ("running", False)
             late = [e for e in feed.journal if isinstance(e, Event) and e.late]
@@ -102,9 +70,9 @@ async def test_a_contradiction_nothing_explains_is_settled_by_a_resync():
             await conn.send(state_change("v1", "running", "pausing", 1_800_000_000.0))
 
         hub.script = script
-        async with fed(hub) as (_client, feed):
+        async with feeding(fast_settings(hub.url), collect=False) as (_client, feed, _):
             feed.cluster.settle_s = 0.2
-            await until(lambda: feed.resyncs == 1, timeout=8, what="the resync")
+            await wait_until(lambda: feed.resyncs == 1, timeout=8, what="the resync")
             vm = feed.cluster.vm(HOST_A, "v1")
             assert (vm.state, vm.unsure) == ("suspended", False)
             [resync] = [g for g in feed.journal if isinstance(g, Gap) and g.kind is GapKind.RESYNC]
@@ -121,9 +89,9 @@ async def test_an_event_for_an_unknown_host_is_fetched_not_invented():
             await conn.send(frame("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_B, "stats": {}}))
 
         hub.script = script
-        async with fed(hub) as (_client, feed):
-            await until(lambda: connected(feed), what="connected")
-            await until(lambda: HOST_B in feed.cluster.hosts, timeout=8, what="the host, from the listing")
+        async with feeding(fast_settings(hub.url), collect=False) as (_client, feed, _):
+            await wait_until(lambda: connected(feed), what="connected")
+            await wait_until(lambda: HOST_B in feed.cluster.hosts, timeout=8, what="the host, from the listing")
             assert feed.cluster.hosts[HOST_B].label == "new.local" and feed.cluster.hosts[HOST_B].health == "unhealthy"
 
 
@@ -137,16 +105,16 @@ async def test_an_evicted_confirmation_and_answer_the_id_is_still_learned_and_un
             await conn.send(frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}))
 
         hub.script = script
-        async with fed(hub) as (client, feed):
-            await until(lambda: connected(feed), what="connected")
+        async with feeding(fast_settings(hub.url), collect=False) as (client, feed, _):
+            await wait_until(lambda: connected(feed), what="connected")
             assert client.client_id is None and client.unconfirmed
             assert feed.status.subscriptions == ("orchestrator", "health", "global") and feed.status.unconfirmed
             await client.set_channels(("orchestrator",))  # health off: waits for the id
             assert not hub.unsubscribes
             assert any("waits for the client id" in n.text for n in feed.notes)
-            await until(lambda: client.client_id is not None, timeout=6, what="the id, asked again")
+            await wait_until(lambda: client.client_id is not None, timeout=6, what="the id, asked again")
             assert len([m for m in hub.conns[0].received if "client-id" in m]) == 2
-            await until(lambda: hub.unsubscribes, what="the unsubscribe, once the id came")
+            await wait_until(lambda: hub.unsubscribes, what="the unsubscribe, once the id came")
             assert hub.unsubscribes[0] == {"client_id": client.client_id, "event_types": ["health"]}
 
 
@@ -157,8 +125,8 @@ async def test_no_close_frame_is_worded_as_what_is_known():
             conn.abort()
 
         hub.script = script
-        async with fed(hub) as (_client, feed):
-            await until(lambda: connected(feed, 2), what="the reconnect")
+        async with feeding(fast_settings(hub.url), collect=False) as (_client, feed, _):
+            await wait_until(lambda: connected(feed, 2), what="the reconnect")
             [gap] = [g for g in feed.journal if isinstance(g, Gap)]
             assert "without a close frame (a server restart or a network drop)" in gap.text
             assert "lost" not in gap.text

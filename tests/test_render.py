@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from servers import HOST_A, HOST_B, host_record, vm_record
+from kit.wire import HOST_A, HOST_B, host_record, vm_record
 
 from tui.commands import report as render
 from tui.model.cluster import Cluster

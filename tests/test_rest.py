@@ -4,22 +4,13 @@ human line without a secret in it."""
 from __future__ import annotations
 
 import json
-import ssl
 
 import pytest
-import trustme
-from servers import (
-    API_KEY,
-    HOST_A,
-    PASSWORD,
-    TOKEN,
-    HubServer,
-    SilentServer,
-    fast_settings,
-    free_port,
-    host_record,
-    vm_record,
-)
+from kit import tls
+from kit.client import fast_settings
+from kit.hub import API_KEY, PASSWORD, TOKEN, HubServer
+from kit.raw import SilentServer, free_port
+from kit.wire import HOST_A, host_record, vm_record
 
 from tui.protocol.errors import HubError
 from tui.settings import SecretStr, Settings
@@ -249,16 +240,9 @@ async def test_timeout():
 # ------------------------------------------------------------------------------------------------ TLS
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
 @pytest.fixture
-async def tls_hub(ca):
-    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_ctx)
-    async with HubServer(ssl_context=server_ctx) as hub:
+async def tls_hub():
+    async with HubServer(ssl_context=tls.server_context("127.0.0.1", "localhost")) as hub:
         hub.hosts = [host_record(HOST_A, "secure.local")]
         hub.machines = [vm_record("v", HOST_A, "tls-vm")]
         yield hub
@@ -270,9 +254,8 @@ async def test_tls_untrusted_certificate(tls_hub):
     check_error(err, kind="tls", contains=("--ca-file", "--insecure", "not trusted"))
 
 
-async def test_tls_with_ca_file(tls_hub, ca, tmp_path):
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
+async def test_tls_with_ca_file(tls_hub, tmp_path):
+    ca_file = tls.ca_file(tmp_path)
     async with HubRest(fast_settings(tls_hub.url, ca_file=str(ca_file))) as rest:
         hosts, vms = await rest.snapshot()
     assert hosts[0].host == "http://secure.local:80/api" and vms[0].name == "tls-vm"

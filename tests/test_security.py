@@ -10,30 +10,22 @@ import ssl
 import stat
 
 import pytest
-import trustme
-from appkit import settings_for, static_text, wait_for
-from servers import (
-    HOST_A,
-    Collector,
-    Conn,
-    HubServer,
-    ServerThread,
-    SimRecorder,
-    Tee,
-    fast_settings,
-    frame,
-    free_port,
-    running,
-    standard_world,
-    wait_until,
-)
+from kit import tls
+from kit.app import settings_for, static_text, wait_for
+from kit.cli import no_config
+from kit.client import Collector, Tee, connected, fast_settings, running
+from kit.hub import Conn, HubServer, standard_world
+from kit.raw import free_port
+from kit.sim import simulator
+from kit.threads import ServerThread
+from kit.wait import wait_until
+from kit.wire import HOST_A, frame
 
 from tui.app.app import HubtopApp
 from tui.live.feed import Feed
 from tui.model.cluster import Cluster
 from tui.protocol.errors import HubError
 from tui.settings import SecretStr, Settings, build_settings
-from tui.sim import Simulator, start
 from tui.transport.client import PING, HubClient
 from tui.transport.rest import HubRest
 
@@ -56,31 +48,11 @@ API_KEY = "a2V5LTViZTA6U0VDVVJJVFktMHhmZWVk"  # base64 of key-5be0:SECURITY-0xfe
 WRONG_PASSWORD = "pw-WRONG-SECURITY-letmein"
 
 
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-def tls_server(ca: trustme.CA, **kw) -> HubServer:
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1", "localhost").configure_cert(ctx)
-    hub = HubServer(token=TOKEN, ssl_context=ctx, **kw)
+def tls_server(**kw) -> HubServer:
+    """A hub with the standard world over TLS, its certificate from the test CA (:func:`kit.tls.ca`)."""
+    hub = HubServer(token=TOKEN, ssl_context=tls.server_context("127.0.0.1", "localhost"), **kw)
     standard_world(hub)
     return hub
-
-
-def connected(feed: Feed, n: int = 1) -> bool:
-    return feed.status is not None and feed.status.state == "connected" and feed.snapshots >= n
-
-
-def no_config(monkeypatch, tmp_path) -> None:
-    """Keep the developer's own config file and HUBTOP_* variables out of a CLI test."""
-    import os
-
-    for key in list(os.environ):
-        if key.startswith("HUBTOP_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HUBTOP_CONFIG", str(tmp_path / "no-such-config.toml"))
 
 
 # ------------------------------------------------------------------------------------------------ TLS
@@ -95,8 +67,8 @@ def test_tls_is_verified_by_default():
     assert Settings(url="http://hub.example").ssl_context() is None
 
 
-async def test_a_self_signed_server_is_refused_with_the_fix_named(ca):
-    async with tls_server(ca) as hub:
+async def test_a_self_signed_server_is_refused_with_the_fix_named():
+    async with tls_server() as hub:
         url = hub.url.replace("https://", "wss://")  # either spelling means TLS
         feed, collector = Feed(Cluster()), Collector()
         client = HubClient(fast_settings(url, token=SecretStr(TOKEN)), Tee(feed, collector))
@@ -115,12 +87,12 @@ async def test_a_self_signed_server_is_refused_with_the_fix_named(ca):
         assert not [r for r in hub.requests if r[1].endswith("/hosts")]
 
 
-def test_the_cli_says_it_in_one_line(ca, monkeypatch, capsys, tmp_path):
+def test_the_cli_says_it_in_one_line(monkeypatch, capsys, tmp_path):
     from tui.cli import main
 
     no_config(monkeypatch, tmp_path)
     monkeypatch.setenv("HUBTOP_TOKEN", TOKEN)
-    with ServerThread(tls_server(ca)) as hub:
+    with ServerThread(tls_server()) as hub:
         for command in (["status"], ["tail", "--count", "1"]):
             code = main([*command, "--url", hub.url])
             out, err = capsys.readouterr()
@@ -133,11 +105,10 @@ def test_the_cli_says_it_in_one_line(ca, monkeypatch, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("trust", ["ca_file", "insecure"])
-async def test_ca_file_and_insecure_work_for_rest_and_websocket(ca, tmp_path, trust):
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
+async def test_ca_file_and_insecure_work_for_rest_and_websocket(tmp_path, trust):
+    ca_file = tls.ca_file(tmp_path)
     option = {"ca_file": str(ca_file)} if trust == "ca_file" else {"insecure": True}
-    async with tls_server(ca) as hub:
+    async with tls_server() as hub:
         url = hub.url.replace("https://", "wss://")
         feed = Feed(Cluster())
         client = HubClient(fast_settings(url, token=SecretStr(TOKEN), **option), feed)
@@ -150,14 +121,13 @@ async def test_ca_file_and_insecure_work_for_rest_and_websocket(ca, tmp_path, tr
             assert hub.unsubscribes == [{"client_id": hub.conns[0].client_id, "event_types": ["health"]}]
 
 
-def test_the_cli_with_ca_file_or_insecure(ca, monkeypatch, capsys, tmp_path):
+def test_the_cli_with_ca_file_or_insecure(monkeypatch, capsys, tmp_path):
     from tui.cli import main
 
     no_config(monkeypatch, tmp_path)
     monkeypatch.setenv("HUBTOP_TOKEN", TOKEN)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    with ServerThread(tls_server(ca)) as hub:
+    ca_file = tls.ca_file(tmp_path)
+    with ServerThread(tls_server()) as hub:
         for flags in (["--ca-file", str(ca_file)], ["--insecure"]):
             code = main(["status", "--json", "--url", hub.url, *flags])
             out, err = capsys.readouterr()
@@ -172,10 +142,9 @@ def test_the_cli_with_ca_file_or_insecure(ca, monkeypatch, capsys, tmp_path):
 
 
 async def test_secrets_from_the_environment_a_prompt_or_a_private_config_file(tmp_path, monkeypatch):
-    sim = Simulator(hosts=2, vms=1, seed=5, token=TOKEN, password=PASSWORD, api_key=API_KEY)
-    runner, url = await start("127.0.0.1", 0, simulator=sim)
     monkeypatch.setenv("HUBTOP_CONFIG", str(tmp_path / "none.toml"))
-    try:
+    async with simulator(hosts=2, vms=1, seed=5, token=TOKEN, password=PASSWORD, api_key=API_KEY) as sim:
+        url = sim.url
         private = tmp_path / "private.toml"
         private.write_text(f'url = "{url}"\napi_key = "{API_KEY}"\n')
         private.chmod(0o600)
@@ -198,8 +167,6 @@ async def test_secrets_from_the_environment_a_prompt_or_a_private_config_file(tm
                 await wait_until(lambda f=feed: connected(f), what=f"connected with the secret from the {way}")
             assert PASSWORD not in repr(settings) and TOKEN not in repr(settings) and API_KEY not in repr(settings)
         assert asked == [sim.user]
-    finally:
-        await runner.cleanup()
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604])
@@ -326,10 +293,9 @@ async def test_no_secret_on_screen_and_hubtop_only_reads(caplog, capfd, tmp_path
     but the reads and the two client frames."""
     caplog.set_level(logging.DEBUG)
     renewed = "tok-RENEWED-SECURITY-5c3a"
-    sim = Simulator(hosts=3, vms=2, seed=9, token=TOKEN, password=PASSWORD, api_key=API_KEY)
-    rec = SimRecorder(sim)
-    runner, _ = await start("127.0.0.1", 0, simulator=sim)
-    try:
+    async with simulator(recorded=True, hosts=3, vms=2, seed=9, token=TOKEN, password=PASSWORD,
+                         api_key=API_KEY) as sim:
+        rec = sim.rec
         settings = settings_for(sim, user=sim.user, password=SecretStr(PASSWORD), ping_interval=0.2,
                                 backoff_base=0.05, backoff_cap=0.2)
         app = HubtopApp(settings, export_dir=tmp_path)
@@ -355,8 +321,6 @@ async def test_no_secret_on_screen_and_hubtop_only_reads(caplog, capfd, tmp_path
                 "notes": "\n".join(n.text for n in app.monitor.feed.notes),
             }
             await pilot.press("q")
-    finally:
-        await runner.cleanup()
     texts["logs"] = log_text(caplog)
     out, err = capfd.readouterr()
     texts["output"] = out + err

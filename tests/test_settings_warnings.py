@@ -9,7 +9,9 @@ import os
 import threading
 
 import pytest
-from servers import HubServer, ServerThread, standard_world
+from kit.cli import no_config
+from kit.hub import HubServer, standard_world
+from kit.threads import ServerThread
 
 from tui.protocol.errors import HubError
 from tui.settings import Settings, build_settings
@@ -26,12 +28,9 @@ def load(**kw):
 
 
 @pytest.fixture(autouse=True)
-def no_config(monkeypatch, tmp_path):
+def _no_config(monkeypatch, tmp_path):
     """No config file and no HUBTOP_* of the developer's."""
-    for key in list(os.environ):
-        if key.startswith("HUBTOP_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("HUBTOP_CONFIG", str(tmp_path / "none.toml"))
+    no_config(monkeypatch, tmp_path)
 
 
 def run(capsys, *args: str) -> tuple[int, str, list[str]]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from simkit import (
+from kit.simwire import (
     BEARER,
     ENCODED_KEY,
     GO_TIME,

@@ -6,24 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import fnmatch
 import json
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from kit.simwire import API_KEY, BEARER, served
 from websockets.asyncio.client import connect
 
-from tui.sim import Simulator, start
-
 GOLDEN = Path(__file__).parent / "golden"
-TOKEN = "golden-token"
-API_KEY = "golden-key:golden-secret"
-BEARER = {"Authorization": f"Bearer {TOKEN}"}
 ALL_CHANNELS = "orchestrator,health,pdfm,system,stats,system_logs,reverse_proxy,catalog_cache,job_manager,auth"
 
 #: fields the reference marks optional (``?``) or Go writes with ``omitempty``: they may be absent
@@ -141,16 +135,6 @@ def assert_frame_shape(frame: dict[str, Any]) -> str:
 
 
 # ----------------------------------------------------------------------------- the live simulator
-
-
-@contextlib.asynccontextmanager
-async def served(**options: Any) -> AsyncIterator[Simulator]:
-    sim = Simulator(token=TOKEN, api_key=API_KEY, **options)
-    runner, _ = await start(simulator=sim)
-    try:
-        yield sim
-    finally:
-        await runner.cleanup()
 
 
 def every_golden_frame() -> set[str]:

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from simkit import (
+from kit.simwire import (
     API_KEY,
     BEARER,
     ENCODED_KEY,
@@ -141,7 +141,7 @@ async def test_a_running_macos_vm_puts_its_id_in_mac_vms_running() -> None:
 
 
 async def test_has_websocket_events_is_the_live_link_right_now(sim: Simulator) -> None:
-    host = next(iter(sim.world._hosts.values()))
+    host = sim.world.find_host(sim.world.hosts_json()[0]["id"])
     async with rest(sim) as client:
         before = {h["id"]: h["has_websocket_events"] for h in (await client.get("/v1/orchestrator/hosts")).json()}
         host.link = "disconnected"
@@ -203,7 +203,7 @@ async def test_set_with_a_state_operation(sim: Simulator) -> None:
 
 async def test_power_requests_the_server_refuses(sim: Simulator) -> None:
     vm = sim.world.machines_json()[0]
-    host = next(h for h in sim.world._hosts.values() if h.id == vm["host_id"])
+    host = sim.world.find_host(vm["host_id"])
     async with rest(sim) as client:
         unknown = await client.put("/v1/orchestrator/machines/no-such-vm/start")
         wrong_host = await client.put(f"/v1/orchestrator/hosts/{'0' * 64}/machines/{vm['ID']}/stop")

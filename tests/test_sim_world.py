@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 import pytest
-from simkit import GO_TIME, HEX64
+from kit.simwire import GO_TIME, HEX64
 
 from tui.sim import World
 from tui.sim.entities import RequestError

@@ -6,7 +6,7 @@ Regenerate after a deliberate UI change with ``pytest tests/test_snapshots.py --
 
 from __future__ import annotations
 
-from appkit import seeded_app
+from kit.app import seeded_app
 
 
 def test_main_screen_80x24(snap_compare) -> None:

@@ -3,8 +3,9 @@ out on every repaint. The app comes up, shows them cut, and answers keys."""
 
 from __future__ import annotations
 
-from appkit import screen_text, wait_for
-from servers import HOST_A, HOST_B, Conn, HubServer, frame, host_record
+from kit.app import screen_text, wait_for
+from kit.hub import Conn, HubServer
+from kit.wire import HOST_A, HOST_B, frame, host_record
 
 from tui.app.app import HubtopApp
 from tui.app.screens.help import HelpScreen

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 
-from appkit import screen_text, static_text, wait_for
-from hostile.payloads import HOSTILE, LITERAL_MARKUP, PAYLOADS, hostile_hub, raw_controls
-from servers import HubServer
+from kit.app import screen_text, static_text, wait_for
+from kit.hub import HubServer
+from kit.payloads import HOSTILE, LITERAL_MARKUP, PAYLOADS, hostile_hub, raw_controls
 
 from tui.app.app import HubtopApp
 from tui.app.screens.event_detail import EventDetailScreen

@@ -7,15 +7,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hostile_http import HostileHub, answer, redirect_to
-from servers import (
-    Collector,
-    ServerThread,
-    fast_settings,
-    running,
-    standard_world,
-    wait_until,
-)
+from kit.client import Collector, fast_settings, running
+from kit.hostile import HostileHub, answer, redirect_to
+from kit.hub import standard_world
+from kit.threads import ServerThread
+from kit.wait import wait_until
 
 from tui.protocol.errors import HubError
 from tui.settings import SecretStr

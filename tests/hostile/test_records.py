@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from servers import HOST_A, HubServer, host_record, vm_record
-from test_cli import cli_env, hubtop
+from kit.cli import cli_env, hubtop
+from kit.hub import HubServer
+from kit.wire import HOST_A, host_record, vm_record
 
 from tui.model.cluster import Cluster
 from tui.model.verdict import Level, verdict

@@ -15,14 +15,14 @@ import subprocess
 import sys
 import termios
 import time
-from pathlib import Path
 
 import pytest
-from hostile.payloads import CLOSE, HOSTILE, hostile_hub, raw_controls, signatures_in
-from servers import HOST_A, Conn, HubServer, ServerThread, frame, host_record
-from test_cli import cli_env, hubtop
-
-ROOT = Path(__file__).resolve().parents[2]
+from kit.cli import ROOT, cli_env, hubtop
+from kit.hostile import HostileHub, answer
+from kit.hub import Conn, HubServer
+from kit.payloads import CLOSE, HOSTILE, hostile_hub, raw_controls, signatures_in
+from kit.threads import ServerThread
+from kit.wire import HOST_A, frame, host_record
 
 
 def _tui_bytes(url: str, seconds: float, size: tuple[int, int] = (160, 50)) -> bytes:
@@ -97,11 +97,8 @@ async def test_status_json_is_ascii_and_the_same_values():
 
 
 async def test_stderr_of_a_hostile_503_and_close_reason_is_clean():
-    async with HubServer() as hub:
-        hub.subscribe_answers = [503]
-        hub.overrides = {}
-        hub.error = staticmethod(lambda status, message: __import__("aiohttp").web.json_response(  # type: ignore
-            {"code": status, "message": HOSTILE, "stack": []}, status=status))
+    async with HostileHub() as hub:
+        hub.handlers["/api/v1/ws/subscribe"] = answer(503, {"code": 503, "message": HOSTILE, "stack": []})
         run = await hubtop("status", "--url", hub.url, env=cli_env(HUBTOP_TOKEN="tok-initial"))
     assert run.rc == 3
     assert not raw_controls(run.err, allow="\n") and run.err.count("\n") == 1

@@ -7,23 +7,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import ssl
 import time
 
 import pytest
-import trustme
-from hostile_http import HostileHub, dripping, endless_list, redirect_to
-from servers import (
-    HOST_A,
-    Collector,
-    HubServer,
-    RawHub,
-    ServerThread,
-    fast_settings,
-    running,
-    standard_world,
-    wait_until,
-)
+from kit import tls
+from kit.client import Collector, fast_settings, running
+from kit.hostile import HostileHub, dripping, endless_list, redirect_to
+from kit.hub import HubServer, standard_world
+from kit.raw import RawHub
+from kit.threads import ServerThread
+from kit.wait import wait_until
+from kit.wire import HOST_A, MiB
 from websockets.asyncio.client import connect
 
 from tui.protocol.errors import HubError
@@ -35,7 +29,6 @@ from tui.transport.rest import HubRest
 
 pytestmark = pytest.mark.timeout(60)
 
-MiB = 1024 * 1024
 KEY = "a2V5LWlkOmtleS1TM0NSM1Qtc2VjcmV0"  # base64 of key-id:key-S3CR3T-secret
 SUBSCRIBE = "/api/v1/ws/subscribe"
 HOSTS = "/api/v1/orchestrator/hosts"
@@ -236,19 +229,16 @@ async def test_a_ping_flood_from_a_server_that_never_reads_ends_the_connection()
     assert kib * 1024 <= connection.WRITE_BUFFER_MAX + 64 * 1024
 
 
-@pytest.mark.parametrize("tls", [False, True])
-async def test_pongs_to_a_connection_that_broke_mid_burst_are_not_written(caplog, tls):
+@pytest.mark.parametrize("use_tls", [False, True])
+async def test_pongs_to_a_connection_that_broke_mid_burst_are_not_written(caplog, use_tls):
     """One read brings 2,064 pings (256 KiB); the connection breaks while they are answered. asyncio logged
     "socket.send() raised exception." once per pong after the fifth (2,057 lines on stderr)."""
     options, client_ssl = {}, None
-    if tls:
-        ca = trustme.CA()
-        options["ssl"] = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1").configure_cert(options["ssl"])
-        client_ssl = ssl.create_default_context()
-        ca.configure_trust(client_ssl)
+    if use_tls:
+        options["ssl"] = tls.server_context()
+        client_ssl = tls.client_context()
     async with RawHub(**options) as hub:
-        ws = await connect(f"{'wss' if tls else 'ws'}://127.0.0.1:{hub.port}{SUBSCRIBE}", ssl=client_ssl,
+        ws = await connect(f"{'wss' if use_tls else 'ws'}://127.0.0.1:{hub.port}{SUBSCRIBE}", ssl=client_ssl,
                            create_connection=FrameConnection, compression=None)
         await ws.inbox.get()  # the confirmation
         ws.transport.get_extra_info("socket").shutdown(socket.SHUT_WR)  # the next send fails (EPIPE)
@@ -264,12 +254,8 @@ async def test_pongs_to_a_connection_that_broke_mid_burst_are_not_written(caplog
 
 
 async def test_a_certificate_for_another_name_gets_its_own_sentence(tmp_path):
-    ca = trustme.CA()
-    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("hub.example.test").configure_cert(ctx)
-    ca_file = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    async with HubServer(ssl_context=ctx) as hub:
+    ca_file = tls.ca_file(tmp_path)
+    async with HubServer(ssl_context=tls.server_context("hub.example.test")) as hub:
         settings = fast_settings(hub.url, ca_file=str(ca_file))
         async with HubRest(settings) as rest:
             with pytest.raises(HubError) as rest_err:

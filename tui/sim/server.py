@@ -6,7 +6,7 @@ side lives in :mod:`.rest`; this module holds the WebSocket side, publishing, an
 One loop ticks every :data:`FLUSH_INTERVAL`: it steps the world by the time that passed (times ``speed``),
 adds ``rate`` load frames a second from a pre-encoded pool, and wakes every client's sender, which sends its
 whole queue: a flush. Tests use the hooks documented on :class:`Simulator` (``drop_all``, ``stall_pongs``,
-``broadcast_raw``, ``emit``, ``hub_running``, ``world.frozen``, and the records ``connections``,
+``broadcast_raw``, ``emit``, ``hub_running``, ``frozen``, ``on_client_frame``, and the records ``connections``,
 ``unsubscribe_calls``, ``sent_counts``).
 """
 
@@ -52,7 +52,8 @@ class Simulator(RestApi):
     build order), ``frozen`` (the world makes no events by itself; also ``sim.world.frozen``), ``speed``
     (simulated seconds per real second), ``api_key`` (``"KEY:SECRET"``, or its base64 form, which clients must
     send base64-encoded), ``one_connection_per_ip`` (answer 409 to a second connection from an IP, which the
-    real server documents but never does).
+    real server documents but never does), ``on_client_frame`` (a function called with the client's id and the
+    text of every frame a client sends: a test's record).
 
     Test hooks: ``hub_running`` (``False``: subscribe answers 503), ``stall_pongs`` (``True``: app-level
     pings go unanswered), ``hold`` (``True``: no flush, queues fill), :meth:`drop_all`, :meth:`broadcast_raw`, :meth:`emit`, ``rate`` (load, frames a
@@ -77,6 +78,7 @@ class Simulator(RestApi):
         reorder_window: float = REORDER_WINDOW,
         frozen: bool = False,
         speed: float = 1.0,
+        on_client_frame: Callable[[str, str], Any] | None = None,
     ) -> None:
         self.seed = seed if seed is not None else random.SystemRandom().randrange(1, 100_000)
         self.token = token or secrets.token_urlsafe(32)
@@ -91,6 +93,8 @@ class Simulator(RestApi):
         self.stall_pongs = False
         #: True: the hub does not flush, so queues fill as they would before a client's first flush
         self.hold = False
+        #: called with (client id, text) for every frame a client sends, before the hub answers it (a test's record)
+        self.on_client_frame = on_client_frame
         self.clients: dict[str, SimClient] = {}
         self.connections: list[tuple[list[str], list[str]]] = []
         self.unsubscribe_calls: list[tuple[str, list[str]]] = []
@@ -176,6 +180,8 @@ class Simulator(RestApi):
     def _on_client_frame(self, client: SimClient, text: str) -> None:
         """Route one client frame as the hub does: by its (case-sensitive) ``event_type`` to the channel's
         handler (``health`` answers a ping, ``system`` a ``client-id``), or an error frame."""
+        if self.on_client_frame is not None:
+            self.on_client_frame(client.id, text)
         try:
             frame = json.loads(text)
         except ValueError:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from servers import HOST_A, HOST_B, Conn, HubServer, frame, host_record, vm_record
-
+from kit.hub import Conn, HubServer
+from kit.wire import HOST_A, HOST_B, frame, host_record, vm_record
 from tui.protocol.text import (
     _UNSAFE,  # the set the boundary covers (a unit test checks it against unicodedata)
 )

@@ -1,61 +1,50 @@
-"""Helpers for the app tests: a simulator on 127.0.0.1, an app pointed at it, waiting for what a user sees,
-and a deterministic app (frozen clock, seeded world, no socket) for snapshot tests."""
+"""The app under a Pilot: settings for a simulator, waiting for what a user sees, reading the screen as text,
+and a deterministic app (frozen clock, seeded world, no socket) for the snapshot tests."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
+from kit.wait import wait_until
 from tui.app.app import HubtopApp
 from tui.protocol.models import HostRecord, VMRecord
 from tui.protocol.parse import parse_frame
 from tui.settings import SecretStr, Settings
-from tui.sim import Simulator, World, start
+from tui.sim import Simulator, World
 from tui.sim.frames import encode_frame
 from tui.transport.client import Snapshot, Status
 
 FROZEN_AT = 1_795_000_000.0  # 2026-11-18, any fixed instant will do
 
 
-@contextlib.asynccontextmanager
-async def simulator(**options: Any) -> AsyncIterator[Simulator]:
-    """A simulator on a free loopback port in this event loop (the app's feed thread connects to it)."""
-    options.setdefault("seed", 7)
-    options.setdefault("hosts", 6)
-    options.setdefault("vms", 4)
-    sim = Simulator(**options)
-    runner, _url = await start("127.0.0.1", 0, simulator=sim)
-    try:
-        yield sim
-    finally:
-        await runner.cleanup()
-
-
 def settings_for(sim: Simulator, **overrides: Any) -> Settings:
-    settings = Settings(url=sim.url, token=SecretStr(sim.token), timeout=5.0)
-    for key, value in overrides.items():
-        setattr(settings, key, value)
-    return settings
+    """Settings that reach ``sim`` with its token (a 5 s timeout), and ``overrides``."""
+    return Settings(**{"url": sim.url, "token": SecretStr(sim.token), "timeout": 5.0, **overrides})
 
 
 async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Let the app run until ``predicate()`` is truthy (a guard against hangs, not a timing assertion)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
+    """Let the app run until ``predicate()`` is truthy (a guard against hangs, not a timing assertion).
+
+    :func:`kit.wait.wait_until` with the pilot's pause between looks: ``Pilot.pause`` first waits until the screen
+    has handled its pending messages and afterwards updates its timers, so what the predicate (and the lines after
+    the wait) read is what the app shows, not a state between two messages; a plain sleep does not promise that.
+    The longer default timeout is for an app that still has to start and connect."""
+    return await wait_until(predicate, timeout, what, pause=lambda: pilot.pause(0.05))
 
 
 def screen_text(widget) -> list[str]:
     """The text of a virtual list's visible rows, as a user reads them."""
     return [widget.render_line(y).text.rstrip() for y in range(widget.size.height)]
+
+
+def static_text(static, width: int = 200) -> str:
+    """What a Static shows, as plain text (its content rendered by rich)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(static.content)
+    return console.export_text()
 
 
 def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> HubtopApp:
@@ -65,7 +54,9 @@ def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> 
     settings = Settings(url="http://127.0.0.1:5680", token=SecretStr("snapshot-token"))
     app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT)
     feed = app.monitor.feed
-    feed.clock = lambda: 0.0  # the rates' own clock stands still too: every rate reads 0
+    # the rates' own clock stands still too, so every rate reads 0 (the app takes no clock for its feed's rates:
+    # the feed's documented ``clock`` attribute is the way in)
+    feed.clock = lambda: 0.0
     feed.handle(Status("connected", "connected", client_id="3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
                        subscriptions=("orchestrator", "health", "global")))
     hosts_rec = [HostRecord.model_validate(h) for h in world.hosts_json()]
@@ -81,12 +72,3 @@ def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> 
             raw = encode_frame(f"{n:064x}", channel, message, body, timestamp="2026-11-18T00:00:00Z")
             feed.handle(parse_frame(raw, received_at=at))
     return app
-
-
-def static_text(static, width: int = 200) -> str:
-    """What a Static shows, as plain text (its content rendered by rich)."""
-    from rich.console import Console
-
-    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(static.content)
-    return console.export_text()

@@ -1,4 +1,4 @@
-"""Hostile HTTP for the tests under tests/hostile: a :class:`~servers.HubServer` whose endpoints can be
+"""Hostile HTTP for the tests under tests/hostile: a :class:`~kit.hub.HubServer` whose endpoints can be
 replaced one by one, and handlers that answer as a hostile server would (a redirect, an error body, a body
 that never ends, a body that drips)."""
 
@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from servers import HubServer
+
+from kit.hub import HubServer
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

@@ -1,11 +1,12 @@
-"""Helpers for the simulator's own tests: a simulator on 127.0.0.1, WebSocket subscriptions and REST calls to it,
-the shapes of ids and times the real server uses."""
+"""The simulator's own tests: its secrets, a small served world (:data:`served`), raw WebSocket subscriptions and
+REST calls to it, the shapes of ids and times the real server uses, and of its error bodies."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import re
 from collections.abc import AsyncIterator, Callable
@@ -16,7 +17,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from tui.sim import Simulator, start
+from kit.sim import simulator
+from tui.sim import Simulator
 
 TOKEN = "sim-test-token"
 API_KEY = "sim-test-key:sim-test-secret"
@@ -30,16 +32,8 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 GO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 
-@contextlib.asynccontextmanager
-async def served(**options: Any) -> AsyncIterator[Simulator]:
-    """A simulator on a free port of 127.0.0.1 in this loop (small world, known secrets unless given)."""
-    options = {"token": TOKEN, "api_key": API_KEY, "password": PASSWORD, "hosts": 3, "vms": 4, "seed": 7, **options}
-    sim = Simulator(**options)
-    runner, _ = await start(simulator=sim)
-    try:
-        yield sim
-    finally:
-        await runner.cleanup()
+#: a simulator for its own tests: a small world and the secrets above (any option can still be given)
+served = functools.partial(simulator, token=TOKEN, api_key=API_KEY, password=PASSWORD, hosts=3, vms=4, seed=7)
 
 
 def ws_url(sim: Simulator, channels: str = "orchestrator,health", path: str = "/api/v1/ws/subscribe",

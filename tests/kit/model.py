@@ -1,0 +1,33 @@
+"""Events and records as the model gets them, for the cluster tests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from tui.protocol.models import HostRecord, VMRecord
+from tui.protocol.parse import Event, parse_frame
+
+_ids = itertools.count(1)
+
+
+def ev(channel: str, message: str, body=None, *, id: str | None = None, at: float = 1000.0) -> Event:
+    """An event as the parser makes it from a frame (a fresh id unless given, received at ``at``)."""
+    text = json.dumps({"id": id or f"e{next(_ids)}", "event_type": channel, "timestamp": "2025-01-01T00:00:00Z",
+                       "message": message, "body": body})
+    item = parse_frame(text, received_at=at)
+    assert isinstance(item, Event), item
+    return item
+
+
+def vm_ev(host_id: str, message: str, **event) -> Event:
+    """An orchestrator VM event of ``host_id`` whose ``event`` is the keyword arguments."""
+    return ev("orchestrator", message, {"host_id": host_id, "event": event})
+
+
+def hosts(*recs: dict) -> list[HostRecord]:
+    return [HostRecord.model_validate(r) for r in recs]
+
+
+def vms(*recs: dict) -> list[VMRecord]:
+    return [VMRecord.model_validate(r) for r in recs]
