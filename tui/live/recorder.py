@@ -141,7 +141,7 @@ class RecordingWriter:
         self.close()
         self._open(self.part + 1)
         if self.listing_of is not None:
-            self.write_line(snapshot_line(self.listing_of()))
+            self.write_line(snapshot_line(self.listing_of(), rotation=True))
         self.flush()
 
     def close(self) -> None:
@@ -166,8 +166,9 @@ class Recorder(Consumer):
             return listing(self.feed.cluster)
 
     def deliver(self, items: Sequence[Any]) -> None:
-        self.writer.write_items(items)
+        # the model first: a part that rotates after these items begins with a listing that has them
         self.feed.deliver([item.malformed if item.__class__ is BadFrame else item for item in items])
+        self.writer.write_items(items)
 
     def resync_due(self) -> str | None:
         return self.feed.resync_due()

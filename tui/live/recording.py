@@ -7,8 +7,9 @@ reaches a terminal that shows the file):
 - ``{"k": "header", "format": "hubtop-recording", "version": 1, "created_at", "source", "url", "channels",
   "part"}``: first in every file (``source`` is ``record`` or ``export``; ``part`` counts rotated files from 0).
 - ``{"k": "snapshot", "at", "hosts": [...], "vms": [...], "since"?, "resync"?, "down_since"?, "reason"?,
-  "problems"?, "unreadable"?}``: the REST listings the client took (after each connect and each resync), as
-  records of the server's shape; ``at`` is when they arrived.
+  "problems"?, "unreadable"?, "rotation"?}``: the REST listings the client took (after each connect and each
+  resync), as records of the server's shape; ``at`` is when they arrived. ``rotation``: the model's listing that
+  begins a rotated part (so that it replays alone; skipped by a replay that went through the parts before it).
 - ``{"k": "frames", "at", "frames": ["<frame text>", ...]}``: the text frames of one read from the socket, exactly
   as received (a JSON string each: the text round-trips byte for byte), with their arrival time.
 - ``{"k": "binary", "at", "data": "<base64>"}``: a binary frame.
@@ -114,10 +115,13 @@ def _list_adapter(kind: type):
     return TypeAdapter(list[kind])  # type: ignore[valid-type]
 
 
-def snapshot_line(snapshot: Snapshot) -> str:
+def snapshot_line(snapshot: Snapshot, rotation: bool = False) -> str:
     """A snapshot as one line. The records are written by pydantic-core in one pass each (20,000 VMs: no dict
-    per record in Python), fields left at their defaults out."""
+    per record in Python), fields left at their defaults out. ``rotation``: the model's listing at the start of a
+    rotated part, for replaying that part alone (a replay that went through the parts before skips it)."""
     head: dict[str, Any] = {"k": "snapshot", "at": snapshot.at}
+    if rotation:
+        head["rotation"] = True
     for name in ("since", "resync", "down_since"):
         value = getattr(snapshot, name)
         if value is not None:

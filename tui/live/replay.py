@@ -253,6 +253,8 @@ class ReplaySource:
     def _other(self, kind: str, rec: dict[str, Any], at: float | None, number: int, line: str) -> None:
         stamp = at if at is not None else time.time()
         if kind == "snapshot":
+            if rec.get("rotation") and self._connected.is_set():
+                return  # parts joined (cat): the model already is where this listing says
             self._emit(read_snapshot(rec))
             self._connected.set()
         elif kind == "status":
