@@ -58,9 +58,9 @@ class BenchApp(HubtopApp):
             t = self.probe.posted.popleft()
             self.probe.keys.append((t, now - t))
 
-    def refresh_from_model(self) -> None:
+    def refresh_from_model(self, *args, **kwargs) -> None:
         t0 = time.perf_counter()
-        super().refresh_from_model()
+        super().refresh_from_model(*args, **kwargs)  # whatever the app's tick takes (``force=``)
         probe = self.probe
         probe.ticks.append((t0, time.perf_counter() - t0))
         if probe.paint_probe:
