@@ -24,7 +24,7 @@ from .matcher import Matcher, Span
 __all__ = ["LEVELS", "PER_HOST", "SERVER", "TOTAL", "HostLogs", "LogLine", "LogMatch", "level_of"]
 
 PER_HOST = 500
-TOTAL = 100_000
+TOTAL = 50_000
 #: the key of the server's own log (``system_logs``): never a host id (ids are not empty)
 SERVER = ""
 #: the most characters of one line kept
