@@ -21,6 +21,7 @@ BENCHES = {
     "startup": "bench.startup",
     "ssh": "bench.ssh",
     "idflood": "bench.idflood",
+    "replay": "bench.replay",
 }
 
 
