@@ -1,7 +1,7 @@
 """Snapshot tests of the main screen, help and details (pytest-textual-snapshot).
 
 The app is fed a seeded world with the clock frozen and no socket, so every run draws the same screen.
-Regenerate after a deliberate UI change with ``pytest tests/test_snapshots.py --snapshot-update``.
+Regenerate after a deliberate UI change with ``pytest tests/app/test_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import pytest
 from kit.simwire import API_KEY, BEARER, served
 from websockets.asyncio.client import connect
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 ALL_CHANNELS = "orchestrator,health,pdfm,system,stats,system_logs,reverse_proxy,catalog_cache,job_manager,auth"
 
 #: fields the reference marks optional (``?``) or Go writes with ``omitempty``: they may be absent

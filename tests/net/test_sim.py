@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tui.sim import Simulator, start
 
-SIM_DIR = Path(__file__).resolve().parent.parent / "tui" / "sim"
+SIM_DIR = Path(__file__).resolve().parents[2] / "tui" / "sim"
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tui.protocol.errors import for_status
 from tui.protocol.parse import Event, body_model, parse_frame
 from tui.protocol.records import HostRecord, VMRecord, read_record
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 FRAMES = sorted((GOLDEN / "frames").glob("*.json"))
 HOST = "a16c7dfc2e8e79b927f0d8e786c7ac5fce172d800be06c15cb789eabae1550de"
 
