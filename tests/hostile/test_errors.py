@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from kit.client import Collector, fast_settings, running
 from kit.hostile import HostileHub, answer, redirect_to
+from kit.hub import ENCODED_KEY as KEY
 from kit.hub import standard_world
 from kit.threads import ServerThread
 from kit.wait import wait_until
@@ -22,8 +23,6 @@ pytestmark = pytest.mark.timeout(60)
 
 SUBSCRIBE = "/api/v1/ws/subscribe"
 HOSTS = "/api/v1/orchestrator/hosts"
-#: base64 of key-id:key-S3CR3T-secret, as the server hands it out
-KEY = "a2V5LWlkOmtleS1TM0NSM1Qtc2VjcmV0"
 
 OAUTH_401 = {"error": "unauthorized_client", "error_description": "token has invalid claims: token is expired"}
 

@@ -13,6 +13,7 @@ import pytest
 from kit import tls
 from kit.client import Collector, fast_settings, running
 from kit.hostile import HostileHub, dripping, endless_list, redirect_to
+from kit.hub import ENCODED_KEY as KEY
 from kit.hub import HubServer, standard_world
 from kit.raw import RawHub
 from kit.threads import ServerThread
@@ -29,7 +30,6 @@ from tui.transport.rest import HubRest
 
 pytestmark = pytest.mark.timeout(60)
 
-KEY = "a2V5LWlkOmtleS1TM0NSM1Qtc2VjcmV0"  # base64 of key-id:key-S3CR3T-secret
 SUBSCRIBE = "/api/v1/ws/subscribe"
 HOSTS = "/api/v1/orchestrator/hosts"
 

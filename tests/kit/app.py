@@ -6,21 +6,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from kit.sim import settings_for  # noqa: F401 - where the app tests take it from
 from kit.wait import wait_until
 from tui.app.app import HubtopApp
 from tui.protocol.models import HostRecord, VMRecord
 from tui.protocol.parse import parse_frame
 from tui.settings import SecretStr, Settings
-from tui.sim import Simulator, World
+from tui.sim import World
 from tui.sim.frames import encode_frame
 from tui.transport.client import Snapshot, Status
 
 FROZEN_AT = 1_795_000_000.0  # 2026-11-18, any fixed instant will do
-
-
-def settings_for(sim: Simulator, **overrides: Any) -> Settings:
-    """Settings that reach ``sim`` with its token (a 5 s timeout), and ``overrides``."""
-    return Settings(**{"url": sim.url, "token": SecretStr(sim.token), "timeout": 5.0, **overrides})
 
 
 async def wait_for(pilot, predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from kit.hub import TOKEN
+from kit.hub import API_KEY, PASSWORD, TOKEN, HubServer
 from kit.wait import wait_until
+from kit.wire import HOST_A, HOST_B, frame
 from tui.live.feed import Feed
 from tui.model.cluster import Cluster
 from tui.model.journal import Gap
@@ -120,6 +122,24 @@ async def feeding(settings: Settings, *, collect: bool = True) -> AsyncIterator[
         yield client, feed, collector
 
 
+def client_for(url: str, sink: Collector, **kw) -> HubClient:
+    """A HubClient for ``url`` with :func:`fast_settings` (``kw``: settings, and ``fail_fast``) and ``sink``."""
+    fail_fast = kw.pop("fail_fast", False)
+    return HubClient(fast_settings(url, **kw), sink, fail_fast=fail_fast)
+
+
+async def snapshot_taken(hub: HubServer, n: int) -> None:
+    """Wait until the server has answered ``n`` host listings (the client is past the confirmation)."""
+    await wait_until(lambda: sum(1 for _, p, _ in hub.requests if p.endswith("/orchestrator/hosts")) >= n,
+                     what=f"snapshot {n}")
+
+
+def no_secret(text: str) -> None:
+    """``text`` holds none of the hub's secrets (:mod:`kit.hub`)."""
+    for secret in (TOKEN, PASSWORD, API_KEY):
+        assert secret not in text
+
+
 def connected(feed: Feed, snapshots: int = 1) -> bool:
     """The feed is connected and has taken at least ``snapshots`` snapshots (one per connection)."""
     return feed.status is not None and feed.status.state == "connected" and feed.snapshots >= snapshots
@@ -146,3 +166,75 @@ def counters_add_up(feed: Feed) -> dict:
     c = feed.journal.counters()
     assert c["received"] == c["applied"] + c["malformed"] + c["duplicates"] + c["late"]
     return c
+
+
+#: a backoff that retries within a fraction of a second and never waits long (the default waits up to 30 s)
+SMALL_BACKOFF = {"backoff_base": 0.05, "backoff_cap": 0.2}
+
+
+# ------------------------------------------------------------------------------------------------ a feed's rate
+
+
+class FakeClock:
+    """A clock a test moves by hand (``clock.t += 1``)."""
+
+    def __init__(self, t: float = 1000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def stats_event() -> Event:
+    return Event(id="", event_type="stats", message="DISK_SPACE_CHANGED", timestamp="", body={"free": 1}, raw="{}")
+
+
+def drive(feed: Feed, clock: FakeClock, per_second: int, seconds: int) -> None:
+    """``per_second`` stats events a second into ``feed`` for ``seconds`` seconds of ``clock``."""
+    for _ in range(seconds):
+        for _ in range(per_second):
+            feed.handle(stats_event())
+        clock.t += 1.0
+
+
+# ------------------------------------------------------------------------------------------------ nothing lost
+
+
+def sequence() -> list[str | bytes]:
+    """What a server sends: valid events, duplicates (repeated ids), garbage text and binary, ending valid."""
+    out: list[str | bytes] = []
+    valid: list[str] = []
+    for i in range(120):
+        host = HOST_A if i % 2 else HOST_B
+        text = frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": host, "state": ("healthy", "unhealthy")[i % 3 % 2]},
+                     id=f"ev-{i:04d}")
+        valid.append(text)
+        out.append(text)
+        if i % 9 == 4:
+            out.append(valid[i // 2])  # a duplicate of an earlier frame
+        if i % 7 == 3:
+            out.append(f"garbage {i} {{")
+        if i % 11 == 5:
+            out.append(bytes([0, 255, i % 256]))
+    out.append(frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}, id="ev-last"))
+    return out
+
+
+def expected_entries(sent: list[str | bytes]) -> list[tuple[str, str | None, bool]]:
+    """(kind, frame id, duplicate) for each frame, in order, as the journal must hold them."""
+    seen: set[str] = set()
+    out = []
+    for item in sent:
+        if isinstance(item, bytes) or not item.startswith("{"):
+            out.append(("malformed", None, False))
+            continue
+        event_id = json.loads(item)["id"]
+        out.append(("event", event_id, event_id in seen))
+        seen.add(event_id)
+    return out
+
+
+def export_entries(records: list[dict]) -> list[tuple[str, str | None, bool]]:
+    """(kind, frame id, duplicate) for each record of an export, to compare with :func:`expected_entries`."""
+    return [(r["kind"], r["frame"]["id"] if r["kind"] == "event" else None, r.get("duplicate", False))
+            for r in records]

@@ -25,6 +25,8 @@ from kit.wire import ALL_CHANNELS, HOST_A, HOST_B, confirmation, frame, frame_id
 TOKEN = "tok-initial"
 PASSWORD = "pw-S3CR3T-hunter2"
 API_KEY = "key-S3CR3T-0xdeadbeef"
+#: an API key as the server hands it out: base64 of ``key-id:key-S3CR3T-secret`` (a plain key is encoded to it)
+ENCODED_KEY = "a2V5LWlkOmtleS1TM0NSM1Qtc2VjcmV0"
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from tui.model.cluster import Cluster
+from tui.settings import SecretStr, Settings
 from tui.sim import Simulator, World, start
 
 #: the world of the app tests and of any test that does not say: six hosts with four VMs each, seed 7
@@ -66,6 +67,11 @@ async def simulator(*, port: int = 0, recorded: bool = False, **options: Any) ->
         yield sim
     finally:
         await runner.cleanup()
+
+
+def settings_for(sim: Simulator, **overrides: Any) -> Settings:
+    """Settings that reach ``sim`` with its token (a 5 s timeout), and ``overrides``."""
+    return Settings(**{"url": sim.url, "token": SecretStr(sim.token), "timeout": 5.0, **overrides})
 
 
 # ------------------------------------------------------------------------------------------------ model and world

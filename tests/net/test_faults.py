@@ -1,49 +1,43 @@
-"""Every fault the hub and the network can throw, end to end: the simulator (or a scripted server) on 127.0.0.1,
-a HubClient feeding a Feed (cluster + journal), and the app. The client-level details (close reasons, backoff
-bounds, 409/503 against scripted servers) live in test_client.py; here the question is what a user ends up with:
-the model equals the server's truth, the journal says what happened, and nothing is lost."""
+"""Every fault the hub and the network can throw, end to end: the simulator (or a scripted server) on 127.0.0.1 and
+a HubClient feeding a Feed (cluster + journal). The client-level details (close reasons, backoff bounds, 409/503
+against scripted servers) live in test_client*.py, what the app shows of these faults in tests/app/test_faults.py;
+here the question is what a user ends up with: the model equals the server's truth, the journal says what
+happened, and nothing is lost."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import time
 
 import pytest
-from kit.app import settings_for, static_text, wait_for
 from kit.client import (
-    GAP_TEXT,
+    SMALL_BACKOFF,
     Collector,
     check_gap_text,
     connected,
     counters_add_up,
+    expected_entries,
+    export_entries,
     fast_settings,
     feeding,
     gaps,
     running,
+    sequence,
 )
-from kit.hub import TOKEN, Conn, HubServer, standard_world
-from kit.raw import RawHub, free_port
-from kit.sim import RecordedSimulator, assert_model_is, haunt, quiet_simulator
+from kit.hub import Conn, HubServer, standard_world
+from kit.raw import free_port
+from kit.sim import RecordedSimulator, assert_model_is, haunt, quiet_simulator, settings_for
 from kit.threads import ServerThread
 from kit.wait import wait_until
-from kit.wire import HOST_A, HOST_B, frame, host_record
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-from websockets.protocol import State
+from kit.wire import HOST_A
 
-from tui.app.app import HubtopApp
-from tui.live.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
 from tui.protocol.parse import Event
-from tui.settings import SecretStr, Settings
+from tui.settings import SecretStr
 from tui.sim import Simulator, start
 from tui.sim.frames import encode_frame, now_rfc3339
 from tui.transport.client import HubClient
 
 pytestmark = pytest.mark.timeout(60)
-
-SMALL_BACKOFF = {"backoff_base": 0.05, "backoff_cap": 0.2}
 
 
 # ------------------------------------------------------------------------------------------------ drops
@@ -123,40 +117,6 @@ async def test_the_server_gone_for_a_while_and_back_with_a_different_world():
             await runner_b.cleanup()
 
 
-async def test_the_app_shows_the_gap_row_and_the_new_world():
-    port = free_port()
-    sim_a = RecordedSimulator(frozen=True, seed=3, hosts=3, vms=2)
-    runner, _ = await start("127.0.0.1", port, simulator=sim_a)
-    runner_b = None
-    app = HubtopApp(settings_for(sim_a, **SMALL_BACKOFF))
-    try:
-        async with app.run_test(size=(160, 50)) as pilot:
-            await wait_for(pilot, lambda: connected(app.monitor.feed) and app.host_tree.rows, what="the first snapshot")
-            await runner.cleanup()
-            await wait_for(pilot, lambda: app.monitor.feed.status.state == "reconnecting" and app.monitor.feed.status.attempt >= 3,
-                           what="retries")
-            sim_b = RecordedSimulator(frozen=True, seed=4, hosts=4, vms=2, token=sim_a.token)
-            runner_b, _ = await start("127.0.0.1", port, simulator=sim_b)
-            await wait_for(pilot, lambda: connected(app.monitor.feed, 2), what="the reconnect")
-            # the tree becomes the new world, nothing stale (its rebuilds are throttled: wait for it)
-            expected = {("h", h["id"], "") for h in sim_b.world.hosts_json()} | {
-                ("v", v["host_id"], v["ID"]) for v in sim_b.world.machines_json()}
-            tree_rows = lambda: set(app.host_tree.rows)  # noqa: E731
-            await wait_for(pilot, lambda: tree_rows() == expected, what="the tree to show the new world")
-            # the event log shows the gap row
-            lines = [app.log_view.render_line(y).text.rstrip() for y in range(app.log_view.size.height)]
-            gap_lines = [line.split("⟂ ", 1)[1] for line in lines if "⟂ " in line]
-            assert len(gap_lines) == 1, lines
-            match = GAP_TEXT.match(gap_lines[0])
-            assert match and int(match.group(7)) > 0
-            assert "connected" in static_text(app.status_bar)
-            await pilot.press("q")
-    finally:
-        await runner.cleanup()
-        if runner_b is not None:
-            await runner_b.cleanup()
-
-
 # ------------------------------------------------------------------------------------------------ liveness
 
 
@@ -186,42 +146,6 @@ async def test_stalled_pongs_are_detected_and_the_feed_reconnects():
             second = client.client_id
             await wait_until(lambda: pings(sim, second) >= 2 and client.client_id == second, what="2 pings")
             assert len(sim.connections) == 2 and len(gaps(feed)) == 1
-
-
-async def test_protocol_pings_are_answered_while_the_ui_is_busy():
-    """The server's own WebSocket pings (keepalive) are answered by the feed thread even while the app's UI
-    loop is blocked: a server with a short ping timeout keeps the connection."""
-    count = {"pings": 0, "pongs": 0}
-
-    def answered(future: asyncio.Future) -> None:
-        if not future.cancelled() and future.exception() is None:
-            count["pongs"] += 1
-
-    async def script(ws: ServerConnection) -> None:
-        # the server pings every 0.1 s, counting the pongs (its keepalive, with the same interval, drops the
-        # connection if one takes over 0.3 s)
-        with contextlib.suppress(ConnectionClosed):
-            while True:
-                waiter = await ws.ping()
-                count["pings"] += 1
-                waiter.add_done_callback(answered)
-                await asyncio.sleep(0.1)
-
-    with ServerThread(RawHub(script, ping_interval=0.1, ping_timeout=0.3)) as raw:
-        raw.hosts = [host_record(HOST_A, "busy.local")]
-        app = HubtopApp(Settings(url=raw.url, token=SecretStr(TOKEN), timeout=5.0))
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app.monitor.feed) and count["pongs"] >= 2, what="connected, pings answered")
-            before = count["pongs"]
-            end = time.monotonic() + 1.2  # the UI loop is busy (pure Python, holding the GIL between switches)
-            while time.monotonic() < end:
-                sum(range(2_000))
-            answered_while_busy = count["pongs"] - before
-            await pilot.pause(0.2)
-            assert answered_while_busy >= 3, count
-            assert len(raw.connections) == 1 and raw.connections[0].state is State.OPEN
-            assert app.monitor.feed.status.state == "connected" and app.monitor.feed.snapshots == 1
-            await pilot.press("q")
 
 
 # ------------------------------------------------------------------------------------------------ answers at connect
@@ -315,34 +239,6 @@ async def test_stop_ends_the_run_even_when_the_server_does_not_answer_the_close(
             await client.aclose()
 
 
-async def test_409_is_explained_in_the_status_bar():
-    async with quiet_simulator(one_connection_per_ip=True) as sim:
-        app = HubtopApp(settings_for(sim, backoff_base=0.2, backoff_cap=0.8))
-        async with app.run_test(size=(200, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app.monitor.feed), what="connected")
-            ghosts = haunt(sim)
-            await sim.drop_all(None)
-
-            def bar() -> str:
-                app.refresh_from_model()
-                return static_text(app.status_bar, width=400)
-
-            said: list[str] = []
-
-            def explained() -> bool:
-                text = bar()  # one look: the state moves on between two
-                if "one connection per IP" in text:
-                    said.append(text)
-                return bool(said)
-
-            await wait_for(pilot, explained, what="the 409 said")
-            assert "reconnecting in" in said[0] and "(409)" in said[0]
-            for ghost in ghosts:
-                del sim.clients[ghost.id]
-            await wait_for(pilot, lambda: connected(app.monitor.feed, 2), what="connected again")
-            await pilot.press("q")
-
-
 async def test_503_while_down_is_explained_and_retried():
     async with quiet_simulator() as sim, feeding(settings_for(sim, **SMALL_BACKOFF)) as (client, feed, collector):
         await wait_until(lambda: connected(feed), what="connected")
@@ -390,7 +286,7 @@ async def test_401_on_a_live_connection(credentials):
             assert len(gaps(feed)) == 1
 
 
-# ------------------------------------------------------------------------------------------------ overload
+# ------------------------------------------------------------------------------------------------ overload and nothing lost
 
 
 async def test_a_burst_of_2048_frames_is_absorbed_and_marked_as_a_possible_loss():
@@ -424,111 +320,6 @@ async def test_a_burst_of_2048_frames_is_absorbed_and_marked_as_a_possible_loss(
         assert c["received"] == 1 + 2048 == sim.sent_counts[client.client_id] and c["applied"] == c["received"]
 
 
-class FakeClock:
-    def __init__(self, t: float = 1000.0) -> None:
-        self.t = t
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def stats_event() -> Event:
-    return Event(id="", event_type="stats", message="DISK_SPACE_CHANGED", timestamp="", body={"free": 1}, raw="{}")
-
-
-def drive(feed: Feed, clock: FakeClock, per_second: int, seconds: int) -> None:
-    for _ in range(seconds):
-        for _ in range(per_second):
-            feed.handle(stats_event())
-        clock.t += 1.0
-
-
-def test_overload_is_when_the_rate_stays_near_what_the_server_can_queue():
-    limit = OVERLOAD_SHARE * SERVER_QUEUE / SERVER_FLUSH_S
-    assert SERVER_QUEUE / SERVER_FLUSH_S == 20_480 and limit == 16_384
-    clock = FakeClock()
-    feed = Feed(clock=clock)
-    feed.handle(stats_event())
-    clock.t += 1
-    assert not feed.overloaded()
-    # one burst of 2,048 is nothing to warn about
-    drive(feed, clock, 2048, 1)
-    assert not feed.overloaded()
-    # just under the limit, for the whole window: still fine
-    drive(feed, clock, 16_383, 5)
-    assert feed.rate() < limit and not feed.overloaded()
-    # at the limit for the whole window: the server may be dropping events
-    drive(feed, clock, 16_384, 5)
-    assert feed.rate() == limit and feed.overloaded()
-    assert feed.channel_rate("stats") == limit
-    # and it clears when the rate falls
-    drive(feed, clock, 100, 5)
-    assert not feed.overloaded()
-    counters_add_up(feed)
-
-
-async def test_the_status_bar_warns_of_overload_and_suggests_muting_channels():
-    clock = FakeClock()
-    app = HubtopApp(Settings(url="http://127.0.0.1:9", token=SecretStr("t")), start_feed=False)
-    app.monitor.feed.clock = clock
-    async with app.run_test(size=(220, 30)) as pilot:
-        app.refresh_from_model()
-        assert "dropping events" not in static_text(app.status_bar, width=400)
-        with app.monitor.read():
-            drive(app.monitor.feed, clock, 16_384, 5)
-        app.refresh_from_model()
-        await pilot.pause()
-        text = static_text(app.status_bar, width=400)
-        assert "may be dropping events" in text and "mute noisy channels" in text
-        with app.monitor.read():
-            drive(app.monitor.feed, clock, 10, 5)
-        app.refresh_from_model()
-        assert "dropping events" not in static_text(app.status_bar, width=400)
-        await pilot.press("q")
-
-
-# ------------------------------------------------------------------------------------------------ nothing lost
-
-
-def sequence() -> list[str | bytes]:
-    """What a server sends: valid events, duplicates (repeated ids), garbage text and binary, ending valid."""
-    out: list[str | bytes] = []
-    valid: list[str] = []
-    for i in range(120):
-        host = HOST_A if i % 2 else HOST_B
-        text = frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": host, "state": ("healthy", "unhealthy")[i % 3 % 2]},
-                     id=f"ev-{i:04d}")
-        valid.append(text)
-        out.append(text)
-        if i % 9 == 4:
-            out.append(valid[i // 2])  # a duplicate of an earlier frame
-        if i % 7 == 3:
-            out.append(f"garbage {i} {{")
-        if i % 11 == 5:
-            out.append(bytes([0, 255, i % 256]))
-    out.append(frame("orchestrator", "HOST_HEALTH_UPDATE", {"host_id": HOST_A, "state": "healthy"}, id="ev-last"))
-    return out
-
-
-def expected_entries(sent: list[str | bytes]) -> list[tuple[str, str | None, bool]]:
-    """(kind, frame id, duplicate) for each frame, in order, as the journal must hold them."""
-    seen: set[str] = set()
-    out = []
-    for item in sent:
-        if isinstance(item, bytes) or not item.startswith("{"):
-            out.append(("malformed", None, False))
-            continue
-        event_id = json.loads(item)["id"]
-        out.append(("event", event_id, event_id in seen))
-        seen.add(event_id)
-    return out
-
-
-def export_entries(records: list[dict]) -> list[tuple[str, str | None, bool]]:
-    return [(r["kind"], r["frame"]["id"] if r["kind"] == "event" else None, r.get("duplicate", False))
-            for r in records]
-
-
 async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp_path):
     sent = sequence()
 
@@ -555,47 +346,3 @@ async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp
     assert [s for s in collector.statuses if s.state == "connected"] and len(hub.conns) == 1
     # the model saw each event once: the last word on each host is the last frame's
     assert feed.cluster.hosts[HOST_A].health == "healthy"
-
-
-async def test_the_apps_export_matches_what_the_simulator_sent(tmp_path):
-    sent = sequence()
-    async with quiet_simulator() as sim:
-        app = HubtopApp(settings_for(sim), export_dir=tmp_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: connected(app.monitor.feed), what="connected")
-            client_id = app.monitor.feed.status.client_id
-            for item in sent:
-                sim.broadcast_raw(item)
-            await wait_for(pilot, lambda: app.monitor.feed.journal.received == 1 + len(sent), what="every frame")
-            await wait_for(pilot, lambda: sim.sent_counts[client_id] == 1 + len(sent), what="the count")
-            await pilot.press("e")
-            await wait_for(pilot, lambda: app.last_export is not None, what="the export")
-            records = [json.loads(line) for line in app.last_export.read_text().split("\n")[:-1]]
-            assert len(records) == sim.sent_counts[client_id] == app.monitor.feed.journal.received
-            assert export_entries(records[1:]) == expected_entries(sent)
-            counters_add_up(app.monitor.feed)
-            await pilot.press("q")
-
-
-def test_hubtop_tail_prints_every_valid_event_in_arrival_order(monkeypatch, capsys, tmp_path):
-    from tui.cli import main
-
-    sent = sequence()
-    valid = [x for x in sent if isinstance(x, str) and x.startswith("{")]
-
-    async def script(conn: Conn) -> None:
-        for item in sent:
-            await conn.send(item)
-
-    with ServerThread(HubServer()) as hub:
-        hub.script = script
-        monkeypatch.setenv("HUBTOP_TOKEN", TOKEN)
-        monkeypatch.setenv("HUBTOP_CONFIG", str(tmp_path / "none.toml"))
-        code = main(["tail", "--url", hub.url, "--count", str(1 + len(valid))])
-    out, err = capsys.readouterr()
-    assert code == 0
-    lines = out.split("\n")[:-1]
-    assert json.loads(lines[0])["message"].startswith("WebSocket connection established")
-    assert lines[1:] == valid  # every valid frame, duplicates included, as sent, in order
-    malformed = [line for line in err.splitlines() if "malformed frame" in line]
-    assert len(malformed) == sum(1 for k, _, _ in expected_entries(sent) if k == "malformed")

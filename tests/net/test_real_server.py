@@ -1,13 +1,11 @@
 """What the real server does that a mirror of the client never did, over real sockets: records as the Go structs
 define them, events out of order, lost frames, an evicted confirmation, links from the listing, the words for a
-connection that ends without a close frame, and ``status --wait`` that loses the hub."""
+connection that ends without a close frame. (``status --wait`` that loses the hub is in tests/cli/test_status.py.)"""
 
 from __future__ import annotations
 
 import asyncio
-import json
 
-from kit.cli import cli_env, finish, spawn
 from kit.client import connected, fast_settings, feeding
 from kit.hub import Conn, HubServer
 from kit.wait import wait_until
@@ -130,35 +128,3 @@ async def test_no_close_frame_is_worded_as_what_is_known():
             [gap] = [g for g in feed.journal if isinstance(g, Gap)]
             assert "without a close frame (a server restart or a network drop)" in gap.text
             assert "lost" not in gap.text
-
-
-async def test_status_wait_whose_hub_dies_is_never_ok():
-    async with HubServer() as hub:
-        hub.hosts = [host_record(HOST_A, "a.local")]
-
-        async def script(conn: Conn) -> None:
-            await asyncio.sleep(0.3)
-            hub.subscribe_answers = [503] * 50  # gone for good
-            conn.abort()
-
-        hub.script = script
-        proc = await spawn("status", "--wait", "3", "--url", hub.url, env=cli_env(HUBTOP_TOKEN="tok-initial"))
-        run = await finish(proc)
-    assert run.rc == 3, (run.out, run.err)
-    assert run.out.startswith("HUBTOP UNKNOWN") and "all hosts healthy" not in run.out
-    assert "was lost at" in run.err and "not regained" in run.err and "last heard at" in run.err
-    assert run.err.count("\n") == 1
-
-
-async def test_nested_host_events_say_what_happened():
-    from tui.model.describe import summary
-    from tui.protocol.parse import parse_frame
-
-    inner = {"id": "i1", "event_type": "catalog_cache", "timestamp": go_timestamp(), "message": "CACHE_ITEM_ADDED",
-             "body": {"catalog_id": "macos-sequoia", "version": "v4", "architecture": "arm64"}}
-    item = parse_frame(frame("orchestrator", "HOST_CATALOG_CACHE_EVENT", {"host_id": HOST_A, "event": inner}))
-    assert isinstance(item, Event) and summary(item) == "CACHE_ITEM_ADDED macos-sequoia v4 arm64"
-    job = parse_frame(json.dumps({"id": "j", "event_type": "job_manager", "message": "JOB_UPDATED", "body": {
-        "id": "j1", "state": "failed", "progress": 40, "job_type": "vm", "job_operation": "clone",
-        "error": "disk full", "owner": "alice"}}))
-    assert summary(job) == "vm clone 40% failed: disk full (alice)"

@@ -1,4 +1,5 @@
-"""The journal (bounded, numbered, counted, exportable) and the feed that fills it (gap rows after a resync)."""
+"""The journal (bounded, numbered, counted, exportable) and the feed that fills it (gap rows after a resync, the
+rate that says the server may be dropping events)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from datetime import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kit.client import FakeClock, counters_add_up, drive, stats_event
 from kit.wire import HOST_A, host_record, vm_record
 
-from tui.live.feed import Feed
+from tui.live.feed import OVERLOAD_SHARE, SERVER_FLUSH_S, SERVER_QUEUE, Feed
 from tui.model.cluster import Cluster
 from tui.model.journal import DEFAULT_SIZE, Gap, Journal
 from tui.protocol.models import HostRecord, VMRecord
@@ -157,3 +159,27 @@ def test_feed_malformed_does_not_disturb_the_model():
     feed(parse_frame(frame(2)))
     assert feed.cluster.hosts[HOST_A].health == "unhealthy"
     assert feed.journal.counters()["malformed"] == 1
+
+
+def test_overload_is_when_the_rate_stays_near_what_the_server_can_queue():
+    limit = OVERLOAD_SHARE * SERVER_QUEUE / SERVER_FLUSH_S
+    assert SERVER_QUEUE / SERVER_FLUSH_S == 20_480 and limit == 16_384
+    clock = FakeClock()
+    feed = Feed(clock=clock)
+    feed.handle(stats_event())
+    clock.t += 1
+    assert not feed.overloaded()
+    # one burst of 2,048 is nothing to warn about
+    drive(feed, clock, 2048, 1)
+    assert not feed.overloaded()
+    # just under the limit, for the whole window: still fine
+    drive(feed, clock, 16_383, 5)
+    assert feed.rate() < limit and not feed.overloaded()
+    # at the limit for the whole window: the server may be dropping events
+    drive(feed, clock, 16_384, 5)
+    assert feed.rate() == limit and feed.overloaded()
+    assert feed.channel_rate("stats") == limit
+    # and it clears when the rate falls
+    drive(feed, clock, 100, 5)
+    assert not feed.overloaded()
+    counters_add_up(feed)

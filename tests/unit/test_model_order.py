@@ -1,11 +1,11 @@
-"""The model against the real server's delivery: events out of order, repeats, gaps, unknown ids, floods."""
+"""The model against the real server's delivery: events out of order, repeats, gaps, unknown ids, floods, nested events."""
 
 from __future__ import annotations
 
 import itertools
 import json
 
-from kit.wire import HOST_A, HOST_B, host_record, vm_record
+from kit.wire import HOST_A, HOST_B, frame, go_timestamp, host_record, vm_record
 
 from tui.model.cluster import Cluster
 from tui.model.events import LATE, NOTHING
@@ -141,3 +141,17 @@ def test_an_unknown_host_message_belongs_to_that_hosts_history():
     e = ev("HOST_TELEPORTED", {"host_id": HOST_B, "to": "mars"}, at(1), arrived=555.0)
     assert e.generic and e.host_id == HOST_B
     assert c.apply(e) != NOTHING and c.hosts[HOST_B].last_heard == 555.0
+
+
+async def test_nested_host_events_say_what_happened():
+    from tui.model.describe import summary
+    from tui.protocol.parse import parse_frame
+
+    inner = {"id": "i1", "event_type": "catalog_cache", "timestamp": go_timestamp(), "message": "CACHE_ITEM_ADDED",
+             "body": {"catalog_id": "macos-sequoia", "version": "v4", "architecture": "arm64"}}
+    item = parse_frame(frame("orchestrator", "HOST_CATALOG_CACHE_EVENT", {"host_id": HOST_A, "event": inner}))
+    assert isinstance(item, Event) and summary(item) == "CACHE_ITEM_ADDED macos-sequoia v4 arm64"
+    job = parse_frame(json.dumps({"id": "j", "event_type": "job_manager", "message": "JOB_UPDATED", "body": {
+        "id": "j1", "state": "failed", "progress": 40, "job_type": "vm", "job_operation": "clone",
+        "error": "disk full", "owner": "alice"}}))
+    assert summary(job) == "vm clone 40% failed: disk full (alice)"

@@ -289,6 +289,15 @@ def test_has_credentials():
 # ------------------------------------------------------------------------------------------------ TLS
 
 
+def test_tls_is_verified_by_default():
+    for url in ("wss://hub.example:8443", "https://hub.example:8443"):
+        s = Settings(url=url)
+        assert s.api_base.startswith("https://") and s.ws_base.startswith("wss://")
+        ctx = s.ssl_context()
+        assert ctx is not None and ctx.verify_mode is ssl.CERT_REQUIRED and ctx.check_hostname
+    assert Settings(url="http://hub.example").ssl_context() is None
+
+
 def test_ssl_context(tmp_path):
     assert Settings(url="http://h").ssl_context() is None
     ctx = Settings(url="https://h").ssl_context()

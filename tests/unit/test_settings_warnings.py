@@ -1,6 +1,6 @@
-"""Settings a user can get wrong or that deserve a word: warnings returned beside the settings and shown once,
-bad timeouts and sizes named where they came from, credentials in a URL, the two forms of an API key, and a
-config path that is not a regular file. Each is one line on stderr, exit 2 (3 for ``status``), no traceback."""
+"""Settings a user can get wrong or that deserve a word: warnings returned beside the settings, bad timeouts and
+sizes named where they came from, credentials in a URL, the two forms of an API key, and a config path that is not
+a regular file. (What the command line says of them is in tests/cli/test_settings.py.)"""
 
 from __future__ import annotations
 
@@ -10,15 +10,12 @@ import threading
 
 import pytest
 from kit.cli import no_config
-from kit.hub import HubServer, standard_world
-from kit.threads import ServerThread
+from kit.hub import ENCODED_KEY as ENCODED
 
 from tui.protocol.errors import HubError
 from tui.settings import Settings, build_settings
 
 pytestmark = pytest.mark.timeout(60)
-
-ENCODED = base64.b64encode(b"key-id:key-S3CR3T-secret").decode()  # what the server hands out
 
 
 def load(**kw):
@@ -31,15 +28,6 @@ def load(**kw):
 def _no_config(monkeypatch, tmp_path):
     """No config file and no HUBTOP_* of the developer's."""
     no_config(monkeypatch, tmp_path)
-
-
-def run(capsys, *args: str) -> tuple[int, str, list[str]]:
-    from tui.cli import main
-
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    return code, out, err.splitlines()
 
 
 # ------------------------------------------------------------------------------------------------ warnings
@@ -78,19 +66,6 @@ def test_the_plain_http_warning_is_only_for_credentials_to_another_host():
     assert not load(url="http://hub.example", environ={})[1]  # no credentials, nothing to read
 
 
-def test_the_cli_says_each_warning_once(capsys):
-    with ServerThread(HubServer(token="tok-initial", header_api_keys=(ENCODED,))) as hub:
-        standard_world(hub)
-        code, out, err = run(capsys, "status", "--url", hub.url, "--insecure", "--api-key", ENCODED,
-                             "--token", "tok-initial")
-    assert code == 2 and out.startswith("HUBTOP CRITICAL")  # connected: an unhealthy host in the standard world
-    assert len(err) == 3 and len(set(err)) == 3, err
-    assert all(line.startswith("hubtop: warning: ") for line in err)
-    assert sum("--api-key on the command line" in line for line in err) == 1
-    assert sum("--insecure is set" in line for line in err) == 1
-    assert ENCODED not in "\n".join(err)
-
-
 # ------------------------------------------------------------------------------------------------ bad values
 
 
@@ -108,14 +83,6 @@ def test_a_bad_timeout_names_the_setting_it_came_from(value, tmp_path, monkeypat
     with pytest.raises(HubError) as info:
         load(environ={})
     assert str(info.value).startswith(f"timeout in the config file {config} must be a positive number of seconds")
-
-
-@pytest.mark.parametrize(("command", "code"), [("status", 3), ("tail", 2)])
-def test_the_cli_refuses_a_bad_timeout_in_one_line(capsys, monkeypatch, command, code):
-    monkeypatch.setenv("HUBTOP_TIMEOUT", "0")
-    got, out, err = run(capsys, command, "--url", "http://127.0.0.1:9")
-    assert (got, out) == (code, "")
-    assert err == ["hubtop: HUBTOP_TIMEOUT must be a positive number of seconds, not '0'"]
 
 
 @pytest.mark.parametrize(("value", "size"), [("1MiB", 1 << 20), ("512 KiB", 512 << 10), ("2g", 2 << 30),
@@ -148,16 +115,6 @@ def test_credentials_in_a_url_are_refused_never_repeated(url):
     assert "S3CR3T" not in text and "admin" not in text
 
 
-def test_the_cli_refuses_a_url_with_credentials_before_connecting(capsys):
-    with ServerThread(HubServer()) as hub:
-        url = hub.url.replace("http://", "http://admin:S3CR3T-pw@")
-        code, out, err = run(capsys, "status", "--url", url)
-        assert hub.requests == []
-    assert (code, out, len(err)) == (3, "", 1)
-    assert err[0] == ("hubtop: --url holds a user name or password (user:pass@); hubtop takes no credentials from a "
-                      "URL: use --user with HUBTOP_PASSWORD, or HUBTOP_TOKEN / HUBTOP_API_KEY")
-
-
 # ------------------------------------------------------------------------------------------------ API keys
 
 
@@ -175,26 +132,6 @@ def test_a_key_that_is_neither_is_refused_without_repeating_it(key):
     text = str(info.value)
     assert info.value.kind == "config" and text.startswith("HUBTOP_API_KEY is neither the encoded key")
     assert key not in text and "S3CR3T" not in text
-
-
-@pytest.mark.parametrize("where", ["header", "login"])
-def test_a_plain_key_reaches_the_server_encoded(capsys, monkeypatch, where):
-    monkeypatch.setenv("HUBTOP_API_KEY", "key-id:key-S3CR3T-secret")
-    keys = {"header_api_keys": (ENCODED,)} if where == "header" else {"login_api_keys": (ENCODED,)}
-    with ServerThread(HubServer(token=None, **keys)) as hub:
-        standard_world(hub)
-        code, out, err = run(capsys, "status", "--url", hub.url)
-        assert hub.attempts[0].headers["X-Api-Key"] == ENCODED
-        assert hub.logins == ([] if where == "header" else [{"api_key": ENCODED}])
-    assert code == 2 and err == []
-
-
-def test_the_cli_refuses_a_bad_key_before_connecting(capsys, monkeypatch):
-    monkeypatch.setenv("HUBTOP_API_KEY", "not-a-key")
-    with ServerThread(HubServer()) as hub:
-        code, out, err = run(capsys, "status", "--url", hub.url)
-        assert hub.requests == []
-    assert (code, out, len(err)) == (3, "", 1) and "not-a-key" not in err[0]
 
 
 # ------------------------------------------------------------------------------------------------ the config path
