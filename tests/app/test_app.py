@@ -336,8 +336,7 @@ async def test_help_screen_and_quit_exit_code() -> None:
 
 async def test_wrong_token_shows_auth_failed_and_keeps_running() -> None:
     async with simulator() as sim:
-        settings = settings_for(sim)
-        settings.token = SecretStr("not-the-token")
+        settings = settings_for(sim, token=SecretStr("not-the-token"))
         app = HubtopApp(settings)
         async with app.run_test(size=(120, 40)) as pilot:
             await wait_for(pilot, lambda: app.monitor.feed.status and app.monitor.feed.status.state == "auth_failed",

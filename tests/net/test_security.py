@@ -5,6 +5,7 @@ in tests/cli/test_security.py, the app's in tests/app/test_security.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
@@ -100,7 +101,7 @@ async def test_secrets_from_the_environment_a_prompt_or_a_private_config_file(tm
         for way, make in ways.items():
             settings, warnings = make()
             assert not warnings
-            settings.timeout = 5.0
+            settings = dataclasses.replace(settings, timeout=5.0)
             feed = Feed(Cluster())
             client = HubClient(settings, feed)
             async with running(client):
