@@ -62,7 +62,7 @@ def status_table(cluster: Cluster, now: float | None = None) -> str:
     for host in cluster.sorted_hosts():
         label = host.label + (f" ({host.description})" if host.description and host.hostname else "")
         rows.append((clean(label, 80), clean(host.health, 40), clean(host.link, 40), vm_summary(host),
-                     ago(host.last_heard, now)))
+                     ago(host.last_heard, now, never="not yet (listed)")))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     return "\n".join(lines)

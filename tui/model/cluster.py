@@ -173,9 +173,7 @@ class Cluster(EventRules):
             if res is not None and res.mac_vms_running is not None:
                 host.mac_vms_running = list(res.mac_vms_running)
             host.problems = tuple(name for hid, name in problems if hid == rec.id)
-            host.placeholder = False
-            if host.last_heard is None:
-                host.last_heard = now
+            host.placeholder = False  # heard: not from a listing, only from an event of its own
             new[rec.id] = host
         seen_vms: dict[str, set[str]] = {hid: set() for hid in new}
         total = 0
@@ -194,7 +192,7 @@ class Cluster(EventRules):
                 continue
             host = new[hid]
             vm = host.vms.get(rec.id)
-            first = vm is None and since is None
+            first = vm is None and (since is None or not old)  # the first listing: when each state began is not known
             if vm is None:
                 vm = VM(id=rec.id, host_id=hid)
                 host.vms[rec.id] = vm

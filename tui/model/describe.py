@@ -216,7 +216,7 @@ def _vm_summary(kind: str, ev: m.VMEvent) -> str:
         vm = ev["new_vm"]
         if vm is None:
             return kind.lower().removeprefix("vm_")
-        return _short(f"{vm.name or ev['vm_id'][:8]} ({vm.os or '?'}, {vm.state or '?'})")
+        return _short(f"{vm.os or '?'}, {vm.state or '?'}")  # the row names the VM itself
     if kind == "VM_REMOVED":
         return "removed"
     if kind == "VM_UPTIME_CHANGED":
