@@ -46,6 +46,29 @@ _positive = _number(int, 1, "1 or more")
 _seconds = _number(float, 0.0, "0 or more seconds")
 
 
+def _port(text: str) -> int:
+    """An argparse type: a TCP port, 0 to 65535 (a usage error, never a traceback when binding)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, not {value}")
+    return value
+
+
+def _screen_options(parser: argparse.ArgumentParser) -> None:
+    """How the TUI draws (also for ``demo``)."""
+    g = parser.add_argument_group("screen")
+    g.add_argument("--ascii", action="store_true", default=None,
+                   help="ASCII symbols and borders (automatic on a Linux console or a locale that is not UTF-8)")
+    g.add_argument("--utc", action="store_true", default=None, help="times in UTC (default: local time; u switches)")
+    g.add_argument("--refresh", type=_number(float, 0.2, "0.2 or more refreshes a second"), metavar="HZ",
+                   help="refresh the screen at most HZ times a second (default 10; HUBTOP_REFRESH, refresh)")
+    g.add_argument("--export-dir", dest="export_dir", metavar="DIR",
+                   help="where e writes exports (default: the current directory; HUBTOP_EXPORT_DIR, export_dir)")
+
+
 def _connection_options(parser: argparse.ArgumentParser, sub: bool = False, timeout: bool = True) -> None:
     """The connection flags. On a subcommand their defaults are suppressed, so ``hubtop --url X status``
     keeps the X given before the subcommand. ``timeout=False`` leaves ``--timeout`` to the subcommand (``wait``:
@@ -79,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hubtop {__version__}")
     _connection_options(parser)
+    _screen_options(parser)
     parser.set_defaults(insecure=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -105,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="A local server speaking the Events Hub protocol over a believable world.")
     _sim_options(p)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=5680, help="port (default 5680; 0 picks a free one)")
+    p.add_argument("--port", type=_port, default=5680, help="port (default 5680; 0 picks a free one)")
     p.add_argument("--token", help="the token clients must present (default: a random one, printed)")
     p.add_argument("--one-connection-per-ip", action="store_true", help="answer 409 to a second connection from an IP")
     p.add_argument("--api-key", dest="sim_api_key", metavar="KEY:SECRET",
@@ -117,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="start the simulator on a free loopback port and open the TUI against it")
     _sim_options(p)
+    _screen_options(p)
     p.add_argument("--channels", help="comma-separated channels (default orchestrator,health)")
     return parser
 
@@ -269,6 +294,10 @@ def _settings(args: argparse.Namespace):
         token_from_flag=args.token is not None,
         api_key_from_flag=args.api_key is not None,
         password_prompt=prompt,
+        refresh=getattr(args, "refresh", None),
+        export_dir=getattr(args, "export_dir", None),
+        ascii=getattr(args, "ascii", None),
+        utc=getattr(args, "utc", None),
     )
     for warning in warnings:
         tell(warning)

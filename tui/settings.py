@@ -154,6 +154,17 @@ class Settings:
     backoff_cap: float = 30.0
     #: the largest REST body read (``HUBTOP_MAX_BODY``, ``max_body``; a hosts list of 100,000 hosts is well under)
     max_body: int = DEFAULT_MAX_BODY
+    #: the TUI's most refreshes a second (``--refresh``, ``HUBTOP_REFRESH``, ``refresh``)
+    refresh_hz: float = 10.0
+    #: where the TUI's ``e`` writes exports (``--export-dir``, ``HUBTOP_EXPORT_DIR``, ``export_dir``)
+    export_dir: str = "."
+    #: the TUI draws ASCII symbols and borders (``--ascii``, ``HUBTOP_ASCII``, ``ascii``), times in UTC (``--utc``)
+    ascii: bool = False
+    utc: bool = False
+    #: the profile's name (the TUI remembers its sort, mutes and panes per profile: :mod:`tui.state`)
+    profile: str | None = None
+    #: the profile's ``notify`` entry as written: true, false or a table (read by :class:`tui.model.alerts.AlertConfig`)
+    notify: Any = True
 
     @property
     def api_base(self) -> str:
@@ -213,13 +224,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _seconds(value: Any, source: str) -> float:
+def _seconds(value: Any, source: str, unit: str = "seconds") -> float:
     try:
         seconds = float(value) if not isinstance(value, bool) else math.nan
     except (TypeError, ValueError):
         seconds = math.nan
     if not (math.isfinite(seconds) and seconds > 0):
-        raise HubError(f"{source} must be a positive number of seconds, not {clean(str(value), 40)!r}", "config")
+        raise HubError(f"{source} must be a positive number of {unit}, not {clean(str(value), 40)!r}", "config")
     return seconds
 
 
@@ -238,6 +249,10 @@ def _size(value: Any, source: str) -> int:
     return number
 
 
+def _flag(value: Any) -> bool:
+    return value is True or str(value).lower() in ("1", "true", "yes", "on")
+
+
 def build_settings(
     *,
     url: str | None = None,
@@ -253,6 +268,10 @@ def build_settings(
     api_key_from_flag: bool = False,
     environ: dict[str, str] | None = None,
     password_prompt: Any = None,
+    refresh: float | None = None,
+    export_dir: str | None = None,
+    ascii: bool | None = None,
+    utc: bool | None = None,
 ) -> Loaded:
     """Merge flags, environment and config file into Settings, and say what deserves a warning."""
     env = os.environ if environ is None else environ
@@ -289,6 +308,13 @@ def build_settings(
     s.ca_file = pick(ca_file, "HUBTOP_CA_FILE", "ca_file")[0]
     s.timeout = _seconds(*pick(timeout, "HUBTOP_TIMEOUT", "timeout", 10.0))
     s.max_body = _size(*pick(None, "HUBTOP_MAX_BODY", "max_body", DEFAULT_MAX_BODY))
+    hz, where = pick(refresh, "HUBTOP_REFRESH", "refresh", 10.0)
+    s.refresh_hz = _seconds(hz, where, "refreshes a second")
+    s.export_dir = str(pick(export_dir, "HUBTOP_EXPORT_DIR", "export_dir", ".")[0])
+    s.ascii = _flag(pick(ascii, "HUBTOP_ASCII", "ascii", False)[0])
+    s.utc = _flag(pick(utc, "HUBTOP_UTC", "utc", False)[0])
+    s.profile = profile
+    s.notify = prof.get("notify", True)
     size, _ = pick(None, "HUBTOP_JOURNAL_SIZE", "journal_size", DEFAULT_JOURNAL_SIZE)
     try:
         s.journal_size = int(str(size).replace("_", "").replace(",", ""))

@@ -53,7 +53,8 @@ def demo(args: argparse.Namespace) -> int:
         tell(f"cannot start the simulator: {err}")
         return 2
     try:
-        settings = Settings(url=url, token=SecretStr(token), channels=channels)
+        settings = Settings(url=url, token=SecretStr(token), channels=channels, ascii=bool(args.ascii),
+                            utc=bool(args.utc), refresh_hz=args.refresh or 10.0, export_dir=args.export_dir or ".")
         from .app import tui
 
         return tui(settings)

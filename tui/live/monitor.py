@@ -137,6 +137,12 @@ class Monitor:
             with contextlib.suppress(Exception):
                 future.result(timeout)
 
+    def activity(self) -> tuple[int, int, int]:
+        """A cheap sign that something moved (the journal's length, the model's version, the status): read
+        without the lock, to decide whether the UI has anything to do. What moved is read through :meth:`read`."""
+        feed = self.feed
+        return feed.journal.seq, feed.cluster.version, id(feed.status)
+
     # ------------------------------------------------------------------ the one door
 
     @contextlib.contextmanager
