@@ -167,7 +167,7 @@ class LogFilter:
         if not journal.seq or self.scanned >= journal.seq:
             return 0
         start = max(self.scanned + 1, first)
-        keeps = self._keeper(labels or _no_labels)
+        keeps = self.keeper(labels or _no_labels)
         seqs = self.seqs
         before = len(seqs)
         for entry in islice(journal.entries, start - first, None):
@@ -176,7 +176,7 @@ class LogFilter:
         self.scanned = journal.seq
         return len(seqs) - before
 
-    def _keeper(self, labels: Labels) -> Callable[[Entry], bool]:
+    def keeper(self, labels: Labels) -> Callable[[Entry], bool]:
         matcher, mute = self.matcher, self.mute
         hides = mute.hides if mute else None
         if matcher is None:
@@ -202,7 +202,7 @@ class LogFilter:
 
     def keeps(self, entry: Entry, labels: Labels | None = None) -> bool:
         """Whether the filtered log shows ``entry``."""
-        return self._keeper(labels or _no_labels)(entry)
+        return self.keeper(labels or _no_labels)(entry)
 
     def hit(self, entry: Entry, host_label: str = "", vm_label: str = "") -> LogHit:
         """The spans to highlight in a row on screen (its labels as the row shows them)."""

@@ -41,22 +41,32 @@ class ChannelList(VirtualList):
         self.set_row_count(len(self.channel_rows))
 
     def show(self, rows: list[ChannelRow]) -> None:
-        if rows != self.channel_rows:
-            self.channel_rows = rows
+        """New figures: only the rows that changed are repainted."""
+        old = self.channel_rows
+        if rows == old:
+            return
+        self.channel_rows = rows
+        if len(rows) != len(old):
             self.set_row_count(len(rows))
             self.refresh()
+            return
+        for i, (a, b) in enumerate(zip(old, rows, strict=True)):
+            if a != b:
+                self.refresh_row(i)
 
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
         row = self.channel_rows[index]
         st = self.style_for
+        ascii = getattr(getattr(self.app, "glyphs", None), "ascii", False)
+        fixed, on, pending = ("#", "x", ".") if ascii else ("■", "✔", "…")
         if row.name == "global":
-            box, style, note = "[■]", st("channels--fixed"), "always on"
+            box, style, note = f"[{fixed}]", st("channels--fixed"), "always on"
         elif row.confirmed and row.wanted:
-            box, style, note = "[✔]", st("channels--on"), "subscribed"
+            box, style, note = f"[{on}]", st("channels--on"), "subscribed"
         elif row.wanted and not row.confirmed:
-            box, style, note = "[…]", st("channels--pending"), "asked, not confirmed"
+            box, style, note = f"[{pending}]", st("channels--pending"), "asked, not confirmed"
         elif row.confirmed and not row.wanted:
-            box, style, note = "[…]", st("channels--pending"), "unsubscribing"
+            box, style, note = f"[{pending}]", st("channels--pending"), "unsubscribing"
         else:
             box, style, note = "[ ]", st("channels--off"), "off"
         name = f" {box} {row.name:<14}"

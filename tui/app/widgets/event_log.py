@@ -7,18 +7,24 @@ arrived), ``End`` or ``p`` resumes. The log can be narrowed to one host or VM.
 from __future__ import annotations
 
 import bisect
-from datetime import datetime
+from datetime import UTC, datetime
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
 
 from ...model.cluster import Cluster
 from ...model.describe import summary
 from ...model.journal import Entry, Gap, Journal
+from ...model.logsearch import LogFilter, MuteList
+from ...model.matcher import Matcher
 from ...protocol.parse import Event, Malformed, Note
 from ...protocol.text import clean
+from ..glyphs import UNICODE, Glyphs
+from .fit import Part, fit, highlight, shorten
 from .virtual_list import VirtualList
 
 SHORT_CHANNEL = {
@@ -30,6 +36,9 @@ SHORT_CHANNEL = {
     "reverse_proxy": "rproxy",
     "catalog_cache": "cache",
     "job_manager": "jobs",
+    "stats": "stats",
+    "pdfm": "pdfm",
+    "auth": "auth",
 }
 
 
@@ -39,14 +48,30 @@ def entry_host_vm(entry: Entry) -> tuple[str | None, str | None]:
     return entry.host_id, entry.vm_id
 
 
-def _fit(text: str, width: int) -> str:
-    """``text`` made safe, then cut or padded to ``width``."""
-    text = clean(text, max(width, 0) + 1)
-    if width <= 0:
-        return ""
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…"
-    return text.ljust(width)
+#: short names for the messages, the same everywhere; none is cut (an unknown name is shown whole)
+SHORT_MESSAGE = {
+    "HOST_VM_STATE_CHANGED": "VM_STATE", "VM_STATE_CHANGED": "VM_STATE",
+    "HOST_VM_ADDED": "VM_ADDED", "HOST_VM_REMOVED": "VM_REMOVED", "HOST_VM_UPDATED": "VM_UPDATED",
+    "HOST_VM_UPTIME_CHANGED": "VM_UPTIME", "VM_UPTIME_CHANGED": "VM_UPTIME",
+    "HOST_VM_SNAPSHOTS_UPDATED": "VM_SNAPSHOTS", "VM_SNAPSHOTS_UPDATED": "VM_SNAPSHOTS",
+    "HOST_MAC_VMS_RUNNING_NOW": "MAC_VMS_RUNNING", "MAC_VMS_RUNNING_NOW": "MAC_VMS_RUNNING",
+    "HOST_HEALTH_UPDATE": "HEALTH", "HOST_WEBSOCKET_CONNECTED": "LINK_UP", "HOST_WEBSOCKET_DISCONNECTED": "LINK_DOWN",
+    "HOST_WEBSOCKET_DEGRADED": "LINK_DEGRADED", "HOST_STATS_UPDATE": "STATS", "HOST_LOGS_UPDATE": "HOST_LOG",
+    "HOST_CATALOG_CACHE_EVENT": "CACHE_EVENT", "HOST_REVERSE_PROXY_UPDATED": "PROXY_UPDATED",
+    "System Stats": "SYSTEM_STATS", "System Log": "SYSTEM_LOG",
+}
+MESSAGE_WIDTH = 15
+
+
+def short_message(channel: str, message: str) -> str:
+    if channel == "global" and message.startswith("WebSocket connection established"):
+        return "CONNECTED"
+    return SHORT_MESSAGE.get(message, clean(message, 80))
+
+
+def _pad(text: str, width: int) -> str:
+    """``text`` padded to ``width`` cells, and a space (a longer one keeps its length: names are never cut)."""
+    return text + " " * max(1, width - cell_len(text) + 1)
 
 
 class EventLog(VirtualList):
@@ -63,6 +88,7 @@ class EventLog(VirtualList):
         "event-log--gap",
         "event-log--note",
         "event-log--duplicate",
+        "event-log--match",
     }
 
     class HoldChanged(Message):
@@ -80,6 +106,9 @@ class EventLog(VirtualList):
         self.first_seq = 0
         self.last_seq = 0
         self.narrow: tuple[str, str | None, str] | None = None  # host id, vm id, label
+        #: message types and channels hidden from the log (the model still applies them), and the search
+        self.mute = MuteList()
+        self.find = LogFilter(None, self.mute)
         self._seqs: list[int] = []
         self._scanned = 0
         self._cursor_seq = 0
@@ -95,13 +124,13 @@ class EventLog(VirtualList):
     # ------------------------------------------------------------------ rows <-> seqs
 
     def seq_at(self, index: int) -> int | None:
-        if self.narrow is not None:
+        if self.filtered:
             return self._seqs[index] if 0 <= index < len(self._seqs) else None
         seq = self.first_seq + index
         return seq if self.first_seq and self.first_seq <= seq <= self.last_seq else None
 
     def index_of_seq(self, seq: int) -> int | None:
-        if self.narrow is not None:
+        if self.filtered:
             i = bisect.bisect_left(self._seqs, seq)
             return i if i < len(self._seqs) and self._seqs[i] == seq else (min(i, len(self._seqs) - 1) if self._seqs else None)
         if not self.first_seq:
@@ -126,6 +155,39 @@ class EventLog(VirtualList):
         self.new_count = 0
         self.sync(journal, cluster)
 
+    @property
+    def filtered(self) -> bool:
+        """Whether the log shows some rows only (narrowed, searched or muted)."""
+        return self.narrow is not None or self.find.active
+
+    def set_find(self, journal: Journal, cluster: Cluster, matcher: Matcher | None) -> None:
+        """Search the log (``None``: no search). Inside ``Monitor.read``."""
+        self.find = LogFilter(matcher, self.mute)
+        self._rescan(journal, cluster)
+
+    def toggle_mute(self, journal: Journal, cluster: Cluster, name: str) -> bool:
+        """Mute (or unmute) a message type or ``channel:NAME``; whether it is muted now. Inside ``Monitor.read``."""
+        muted = self.mute.toggle(name)
+        self.find = LogFilter(self.find.matcher, self.mute)
+        self._rescan(journal, cluster)
+        return muted
+
+    def find_title(self) -> str:
+        """``"disk" 42 rows, 3 muted``: the search and the mute list, for the log's title (safe)."""
+        parts = []
+        if self.find.matcher is not None:
+            rows = self.row_count()
+            parts.append(f"{self.find.matcher.shown} {rows:,} row{'' if rows == 1 else 's'}")
+        if self.mute:
+            parts.append(f"{len(self.mute)} type{'' if len(self.mute) == 1 else 's'} muted")
+        return ", ".join(parts)
+
+    def _rescan(self, journal: Journal, cluster: Cluster) -> None:
+        self._seqs = []
+        self._scanned = journal.first_seq - 1 if journal.seq else 0
+        self.sync(journal, cluster)
+        self.refresh()
+
     def _matches(self, entry: Entry, cluster: Cluster) -> bool:
         assert self.narrow is not None
         hid, vid, _ = self.narrow
@@ -146,15 +208,18 @@ class EventLog(VirtualList):
         """Catch up with the journal and copy the rows around the visible ones. Returns how many new rows
         arrived. Inside ``Monitor.read``."""
         first, last = journal.first_seq, journal.seq
-        previous_rows = self.row_count()
+        previous_rows, previous_first = self.row_count(), self._first_shown()
         old_cursor_seq = self.seq_at(self.cursor) if previous_rows else None
         old_offset = self.cursor - self.scroll_offset.y
         added = 0
-        if self.narrow is not None:
+        if self.filtered:
             start = max(self._scanned + 1, first)
+            narrow = self.narrow is not None
+            keeps = self.find.keeper(cluster.labels_of) if self.find.active else None
             for seq in range(start, last + 1):
                 entry = journal.get(seq)
-                if entry is not None and self._matches(entry, cluster):
+                if entry is not None and (not narrow or self._matches(entry, cluster)) and \
+                        (keeps is None or keeps(entry)):
                     self._seqs.append(seq)
                     added += 1
             self._scanned = last
@@ -179,9 +244,23 @@ class EventLog(VirtualList):
                     self.set_reactive(VirtualList.cursor, index)
                     self.scroll_to(y=max(0, index - old_offset), animate=False, immediate=True)
         self._copy_window(journal, cluster)
-        if added or self.following:
-            self.refresh()
+        # only the rows that read differently now: the new ones at the bottom, or every row when the oldest were
+        # dropped (each moved up); a scroll repaints the box's rows by itself, the border never
+        if previous_first != self._first_shown():
+            self.refresh(self.size.region)
+        elif rows > previous_rows:
+            top = self.scroll_offset.y
+            start = max(previous_rows, top)
+            stop = min(rows, top + self.size.height)
+            if stop > start:
+                self.refresh(Region(0, start - top, self.size.width, stop - start))
         return added
+
+    def _first_shown(self) -> int:
+        """The sequence number of the first row (a row's index moves when it changes)."""
+        if self.filtered:
+            return self._seqs[0] if self._seqs else 0
+        return self.first_seq
 
     def _copy_window(self, journal: Journal, cluster: Cluster) -> None:
         """Copy the entries of the rows on screen, a screen above and two below (scrolling a little needs no
@@ -262,55 +341,61 @@ class EventLog(VirtualList):
 
     # ------------------------------------------------------------------ rendering
 
+    @property
+    def glyphs(self) -> Glyphs:
+        return getattr(self.app, "glyphs", UNICODE)
+
     def render_row(self, index: int, width: int, cursor: bool) -> list[Segment]:
         seq = self.seq_at(index)
         held = self._window.get(seq) if seq is not None else None
         st = self.style_for
+        g = self.glyphs
         if held is None:
             self.covers(range(index, index + 1))
-            return [Segment("…", st("event-log--note"))]
+            return [Segment(g.ellipsis, st("event-log--note"))]
         entry, host_label, vm_label = held
         wide = width >= 120
-        stamp = datetime.fromtimestamp(entry.received_at).strftime("%H:%M:%S.%f")[:12 if wide else 8]
-        segs = [Segment(stamp + " ", st("event-log--time"))]
-        rest = width - len(stamp) - 1
+        utc = getattr(self.app, "utc", False)
+        moment = datetime.fromtimestamp(entry.received_at, UTC if utc else None)
+        stamp = moment.strftime("%H:%M:%S.%f")[:12] if width >= 140 else moment.strftime("%H:%M:%S")
+        parts = [Part(stamp + " ", st("event-log--time"))]
         cls = entry.__class__
         if cls is Event:
-            message = entry.message
-            if wide:
-                chan_w, msg_w, host_w, vm_w = 12, 26, 22, 20
-                channel = entry.event_type
-            else:  # narrow terminal: short channel names, drop HOST_ prefixes, the VM goes into the summary
-                chan_w, msg_w, host_w, vm_w = 6, 16, 14, 0
-                channel = SHORT_CHANNEL.get(entry.event_type, entry.event_type)
-                if entry.event_type == "orchestrator":
-                    message = message.removeprefix("HOST_")
-                host_label = host_label.split(".", 1)[0] if "." in host_label else host_label
+            message = short_message(entry.event_type, entry.message)
             if entry.duplicate:
                 message += " (dup)"
             elif entry.late:  # older than what the model already shows: kept here, not applied
                 message += " (late)"
-            sum_w = max(0, rest - chan_w - msg_w - host_w - vm_w - (4 if vm_w else 3))
             text = self._summaries.get(entry.seq)
             if text is None:  # a summary re-reads the frame: once per entry, not once per repaint
                 if len(self._summaries) >= 4096:
                     self._summaries.clear()
-                text = self._summaries[entry.seq] = summary(entry)
-            if not vm_w and vm_label:
-                text = f"{vm_label}: {text}"
-            segs.append(Segment(_fit(channel, chan_w) + " ", st("event-log--channel")))
+                text = self._summaries[entry.seq] = g.text(clean(summary(entry), 400))
+            if wide:
+                parts.append(Part(_pad(SHORT_CHANNEL.get(entry.event_type, entry.event_type), 7),
+                                  st("event-log--channel"), drop=3))
             msg_style = st("event-log--duplicate") if entry.duplicate else st("event-log--message")
-            segs.append(Segment(_fit(message, msg_w) + " ", msg_style))
-            segs.append(Segment(_fit(host_label, host_w) + " ", st("event-log--host")))
-            if vm_w:
-                segs.append(Segment(_fit(vm_label, vm_w) + " ", st("event-log--host")))
-            segs.append(Segment(_fit(text, sum_w), st("event-log--summary")))
+            parts.append(Part(_pad(message, MESSAGE_WIDTH if wide else 13), msg_style))
+            host_w = 22 if wide else 13
+            parts.append(Part(_pad(shorten(clean(host_label, 200), host_w, g.ellipsis), host_w), None, drop=2))
+            if wide:
+                parts.append(Part(_pad(shorten(clean(vm_label, 200), 20, g.ellipsis), 20), None, drop=1))
+            elif vm_label:
+                text = f"{clean(vm_label, 200)}: {text}"
+            parts.append(Part(text, st("event-log--summary"), cut=True, least=32))
         elif cls is Malformed:
-            segs.append(Segment(clean(f"⚠ malformed frame ({entry.reason}): {entry.excerpt}", rest)[:rest],
-                                st("event-log--malformed")))
+            parts.append(Part(f"{g.warn} malformed frame ({clean(entry.reason, 200)}): {clean(entry.excerpt, 400)}",
+                              st("event-log--malformed"), cut=True))
         elif cls is Gap:
-            segs.append(Segment(clean(f"⟂ {entry.text}", rest)[:rest], st("event-log--gap")))
+            parts.append(Part(g.text(f"{g.gap} {clean(entry.text, 400)}"), st("event-log--gap"), cut=True))
         elif cls is Note:
-            symbol = "✖" if entry.level == "error" else "⚠" if entry.level == "warning" else "ℹ"
-            segs.append(Segment(clean(f"{symbol} {entry.text}", rest)[:rest], st("event-log--note")))
-        return segs
+            symbol = g.error if entry.level == "error" else g.warn if entry.level == "warning" else g.info
+            parts.append(Part(g.text(f"{symbol} {clean(entry.text, 400)}"), st("event-log--note"), cut=True))
+        segments = fit(parts, width, g.ellipsis)
+        matcher = self.find.matcher
+        if matcher is not None:  # the search's matches where the row shows them; a match in the frame only: the time
+            mark = st("event-log--match")
+            segments, found = highlight(segments, matcher.spans, mark)
+            if not found and segments:
+                segments[0] = Segment(segments[0].text, (segments[0].style or mark) + mark)
+        return segments

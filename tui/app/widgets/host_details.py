@@ -1,9 +1,13 @@
-"""Details of the selected host or VM: identity, health, link, resources, sparklines, recent logs/events."""
+"""Details of the selected host or VM: identity, health, link, resources, sparklines, recent logs/events.
+
+What the pane shows is first gathered as plain data (:class:`Shown`), so the pane is redrawn only when that
+changed (an age that reads the same, a figure that did not move: nothing is sent to the terminal)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Group
 from rich.table import Table
@@ -12,31 +16,33 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ...model.cluster import Cluster
-from ...model.describe import (
-    LINK_SYMBOL,
-    ago,
-    health_badge,
-    human_bytes,
-    human_duration,
-    human_mib,
-    vm_badge,
-    vm_summary,
-)
+from ...model.describe import human_bytes, human_duration, human_mib, vm_summary
 from ...model.entities import Host
 from ...protocol.models import drawable_stats
 from ...protocol.text import clean
+from ..glyphs import UNICODE, Glyphs
 from ..safe import plain
 
-SPARK = "▁▂▃▄▅▆▇█"
+
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What the pane shows: a title, name/value rows, a dim line, and a titled list of timed lines."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+    extra: str = ""
+    lines_title: str = ""
+    lines: tuple[tuple[str, str, str], ...] = ()
 
 
-def sparkline(values: Iterable[float], width: int = 40) -> str:
+def sparkline(values: Iterable[float], width: int = 40, bars: str = UNICODE.spark) -> str:
     data = list(values)[-width:]
     if not data:
         return "no data yet"
     lo, hi = min(data), max(data)
     span = (hi - lo) or 1.0
-    return "".join(SPARK[min(7, int((v - lo) / span * 7.999))] for v in data)
+    top = len(bars) - 1
+    return "".join(bars[min(top, int((v - lo) / span * (top + 0.999)))] for v in data)
 
 
 def _fields(rows: list[tuple[str, str | Text]]) -> Table:
@@ -49,29 +55,40 @@ def _fields(rows: list[tuple[str, str | Text]]) -> Table:
     return table
 
 
-def _clock(ts: float | None, now: float) -> str:
+def _time(ts: float, utc: bool) -> str:
+    return (datetime.fromtimestamp(ts, UTC) if utc else datetime.fromtimestamp(ts)).strftime("%H:%M:%S")
+
+
+def _clock(ts: float | None, now: float, utc: bool = False) -> str:
+    """A time of day, not an age: the pane is not redrawn every second for a number that only counts up (the
+    tree shows the ages)."""
     if ts is None:
         return "-"
-    return f"{datetime.fromtimestamp(ts).strftime('%H:%M:%S')} ({ago(ts, now)})"
+    return f"{_time(ts, utc)} {'UTC' if utc else ''}".rstrip()
 
 
 def _number(value: object, fmt: str) -> str:
     return format(value, fmt) if isinstance(value, int | float) else "-"
 
 
-def host_renderable(host: Host, now: float) -> Group:
+def host_renderable(host: Host, now: float, g: Glyphs = UNICODE, utc: bool = False) -> Group:
+    return render(host_shown(host, now, g, utc))
+
+
+def host_shown(host: Host, now: float, g: Glyphs = UNICODE, utc: bool = False) -> Shown:
     """Live state first (health, link, VMs, last heard, the service's figures), then the host's facts, then
     its log."""
     rec = host.record
     res = rec.resources if rec is not None else None
     link = host.link
     unsure = [vm.label for vm in host.vms.values() if vm.unsure]
-    live: list[tuple[str, str | Text]] = [
-        ("health", health_badge(host.health) + ("  (its record's state could not be read)"
-                                                if host.health_unreadable else "")),
-        ("link", f"{LINK_SYMBOL.get(link, '?')} {link}"),
+    heard = _clock(host.last_heard, now, utc) if host.last_heard is not None else "not yet (known from the listing)"
+    live: list[tuple[str, str]] = [
+        ("health", f"{g.health.get(host.health, g.unknown)} {host.health}" + (
+            "  (its record's state could not be read)" if host.health_unreadable else "")),
+        ("link", f"{g.link.get(link, g.unknown)} {link}"),
         ("VMs", vm_summary(host)),
-        ("last heard", _clock(host.last_heard, now)),
+        ("last heard", heard),
     ]
     if unsure:
         live.append(("unsure", f"{', '.join(unsure[:4])}{' …' if len(unsure) > 4 else ''}: resyncing"))
@@ -83,10 +100,10 @@ def host_renderable(host: Host, now: float) -> Group:
         mem_now = human_bytes(mem) if isinstance(mem, int | float) else "-"
         # HOST_STATS_UPDATE carries the DevOps service process's own figures, not the Mac's
         live += [
-            ("service cpu", f"{sparkline(host.cpu_history)} {cpu_now}"),
-            ("service mem", f"{sparkline(host.mem_history)} {mem_now}"),
+            ("service cpu", f"{sparkline(host.cpu_history, bars=g.spark)} {cpu_now}"),
+            ("service mem", f"{sparkline(host.mem_history, bars=g.spark)} {mem_now}"),
         ]
-    facts: list[tuple[str, str | Text]] = [
+    facts: list[tuple[str, str]] = [
         ("hostname", host.hostname or "-"),
         ("description", host.description or "-"),
         ("id", host.id),
@@ -119,35 +136,49 @@ def host_renderable(host: Host, now: float) -> Group:
         facts.append(("unreadable", ", ".join(host.problems) + " (left out)"))
     if host.placeholder:
         facts.append(("note", "known only from its VMs in the listing"))
-    parts: list = [plain(host.label, "bold underline"), _fields(live + facts)]
     extra = [f"{k} {v}" for k, v in stats.items() if k not in ("cpu_percent", "memory_bytes")][:4]
-    if extra:
-        parts.append(plain("service: " + "  ".join(extra), "dim"))
-    if host.logs:
-        parts.append(Text("\nrecent log", style="bold"))
-        for ts, level, message in list(host.logs)[-8:]:
-            line = Text(datetime.fromtimestamp(ts).strftime("%H:%M:%S "), style="dim")
-            line.append(f"{clean(level, 12):<5} ", style="bold" if level in ("error", "warn", "warning") else "")
-            line.append(clean(message))
+    lines = tuple((_time(ts, utc), clean(level, 12), clean(message)) for ts, level, message in list(host.logs)[-8:])
+    return Shown(host.label, tuple(live + facts), "service: " + "  ".join(extra) if extra else "",
+                 "recent log" if lines else "", lines)
+
+
+def render(shown: Shown) -> Group:
+    """The pane's renderable (every value as plain text, never markup)."""
+    parts: list = [plain(shown.title, "bold underline"), _fields(list(shown.rows))]
+    if shown.extra:
+        parts.append(plain(shown.extra, "dim"))
+    if shown.lines:
+        parts.append(Text("\n" + shown.lines_title, style="bold"))
+        for at, level, message in shown.lines:
+            line = Text(f"{at} ", style="dim")
+            if level:
+                line.append(f"{level:<5} ", style="bold" if level in ("error", "warn", "warning") else "")
+            line.append(message)
             parts.append(line)
     return Group(*parts)
 
 
-def vm_renderable(cluster: Cluster, host_id: str, vm_id: str, now: float) -> Group:
+def vm_renderable(cluster: Cluster, host_id: str, vm_id: str, now: float, g: Glyphs = UNICODE,
+                  utc: bool = False) -> Group:
+    return render(vm_shown(cluster, host_id, vm_id, now, g, utc))
+
+
+def vm_shown(cluster: Cluster, host_id: str, vm_id: str, now: float, g: Glyphs = UNICODE, utc: bool = False) -> Shown:
     host = cluster.hosts.get(host_id)
     vm = host.vms.get(vm_id) if host is not None else None
     if host is None or vm is None:
-        return Group(Text("this VM is gone", style="italic"))
-    rows: list[tuple[str, str | Text]] = [
+        return Shown("this VM is gone", ())
+    rows: list[tuple[str, str]] = [
         ("name", vm.name or "-"),
         ("id", vm.id),
         ("host", host.label),
         ("os", vm.os or "-"),
-        ("state", vm_badge(vm.state) + ("  (unsure: events missing; resyncing)" if vm.unsure else "")),
+        ("state", f"{g.vm.get(vm.state, g.unknown)} {vm.state or 'unknown'}" + (
+            "  (unsure: events missing; resyncing)" if vm.unsure else "")),
         ("previous", vm.previous_state or "-"),
         ("uptime", human_duration(vm.uptime)),
         # when hubtop learned the state: for a state from the first listing, that is not when it began
-        ("changed", _clock(vm.last_change, now) if vm.last_change is not None else "before hubtop started"),
+        ("changed", _clock(vm.last_change, now, utc) if vm.last_change is not None else "before hubtop started"),
     ]
     if vm.ip:
         rows.append(("ip", vm.ip))
@@ -155,14 +186,8 @@ def vm_renderable(cluster: Cluster, host_id: str, vm_id: str, now: float) -> Gro
         rows.append(("snapshots", str(vm.snapshots)))
     if vm.description:
         rows.append(("description", vm.description))
-    parts: list = [plain(vm.label, "bold underline"), _fields(rows)]
-    if vm.events:
-        parts.append(Text("\nrecent events", style="bold"))
-        for ts, what in list(vm.events)[-10:]:
-            line = Text(datetime.fromtimestamp(ts).strftime("%H:%M:%S "), style="dim")
-            line.append(clean(what))
-            parts.append(line)
-    return Group(*parts)
+    lines = tuple((_time(ts, utc), "", g.text(clean(what))) for ts, what in list(vm.events or ())[-10:])
+    return Shown(vm.label, tuple(rows), "", "recent events" if lines else "", lines)
 
 
 class HostDetails(VerticalScroll):
@@ -174,19 +199,23 @@ class HostDetails(VerticalScroll):
         super().__init__(id=id)
         self.key: tuple[str, str, str] | None = None
         self._body = Static("Select a host or VM", markup=False)
+        self._shown: Shown | None = None
 
     def compose(self):
         yield self._body
 
     def show_key(self, cluster: Cluster, key: tuple[str, str, str] | None, now: float) -> None:
-        """Render the details of ``key`` from the model (the renderables are copies). Inside ``Monitor.read``."""
+        """Gather what the details of ``key`` show (copies); redraw only if that changed. Inside ``Monitor.read``."""
         self.key = key
+        g = getattr(self.app, "glyphs", UNICODE)
+        utc = getattr(self.app, "utc", False)
         if key is None:
-            self._body.update(Text("Select a host or VM", style="italic"))
-            return
-        kind, hid, vid = key
-        if kind == "h":
-            host = cluster.hosts.get(hid)
-            self._body.update(host_renderable(host, now) if host else Text("this host is gone", style="italic"))
+            shown = Shown("Select a host or VM", ())
+        elif key[0] == "h":
+            host = cluster.hosts.get(key[1])
+            shown = host_shown(host, now, g, utc) if host else Shown("this host is gone", ())
         else:
-            self._body.update(vm_renderable(cluster, hid, vid, now))
+            shown = vm_shown(cluster, key[1], key[2], now, g, utc)
+        if shown != self._shown:
+            self._shown = shown
+            self._body.update(render(shown))

@@ -1,46 +1,60 @@
 """The live host -> VM tree.
 
 A virtual list over rows computed from the cluster model: one row per host (expanded at start) and one per VM
-under it. Rows are painted from copies (:mod:`.tree_rows`) made in :meth:`HostTree.sync`, which runs inside
-``Monitor.read`` while the model holds still: a host's view is made for the hosts on screen that the model
-reports changed (its VM counts need a walk over its VMs), a VM's copy is brought up to date when the model
-reports it changed. Only visible changed rows are repainted. The cursor and the expanded state are kept by
-stable ids, so nothing jumps when events arrive or the filter changes.
+under it, under the filter (:mod:`tui.model.query`) and the sort order (:mod:`tui.model.sorting`). Rows are
+painted from copies (:mod:`.tree_rows`) made in :meth:`HostTree.sync`, which runs inside ``Monitor.read`` while
+the model holds still: a host's view is made for the hosts on screen that the model reports changed (its VM
+counts need a walk over its VMs), a VM's copy is brought up to date when the model reports it changed. Only
+visible rows whose text changed are repainted; a host heard again repaints only its age's cells. The cursor and
+the expanded state are kept by stable ids, so nothing jumps when events arrive or the filter changes.
 
 The rows follow a generation counter, the one invalidation point (as Textual's own Tree does): anything that
-changes which rows exist (hosts or VMs added or removed, the filter, expanding or collapsing) bumps it, and
-the rows are rebuilt lazily at the next sync: at once for the user's changes, at most every
-``REBUILD_EVERY_S`` for the feed's (a rebuild costs tens of ms on a 20,000-row tree). When only some hosts'
-VMs came or went, their blocks are spliced in place instead.
+changes which rows exist (hosts or VMs added or removed, the filter, the order, expanding or collapsing) bumps
+it, and the rows are rebuilt lazily at the next sync (:mod:`.tree_build`): at once for the user's changes, at
+most every ``REBUILD_EVERY_S`` for the feed's (a rebuild costs tens of ms on a 20,000-row tree), and every
+``RESORT_EVERY_S`` when an order that follows the data (problems first, last heard) or a filter may read
+differently. When only some hosts' VMs came, went or changed state, their blocks are spliced in place.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from rich.segment import Segment
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 
 from ...model.cluster import Cluster
-from ...model.describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL, VM_TONE, ago
-from ...model.entities import LINK_CONNECTED, UNKNOWN, Changes, Host
+from ...model.entities import Changes
+from ...model.query import Query
+from ...model.sorting import SortOrder
 from ...protocol.text import clean
-from .tree_rows import FullRows, HostKey, HostView, VMBlock, VMRow, host_view, vm_order
+from ..glyphs import UNICODE, Glyphs
+from .fit import fit, widths
+from .tree_build import TreeBuild
+from .tree_paint import host_parts, short_age, vm_parts
+from .tree_rows import FullRows, HostKey, HostView, VMBlock, VMRow, host_view
 from .virtual_list import VirtualList
+
+__all__ = ["HIGHLIGHT_S", "HostTree", "short_age"]
 
 #: how long a changed row stays highlighted
 HIGHLIGHT_S = 2.0
 #: the least time between two rebuilds caused by the feed (a user's filter or expand rebuilds at once)
 REBUILD_EVERY_S = 0.5
+#: how often an order that follows the data, or a filter, is applied again while the data moves
+RESORT_EVERY_S = 2.0
+#: how often the VMs of hosts on screen are put back in order after their states changed
+REORDER_EVERY_S = 1.0
+#: orders a host's place in depends on what events change
+DYNAMIC_ORDERS = (SortOrder.PROBLEMS, SortOrder.HEARD)
 
 
-def short_age(ts: float | None, now: float) -> str:
-    return ago(ts, now, suffix="", never="–")
-
-
-class HostTree(VirtualList):
+class HostTree(TreeBuild, VirtualList):
     """Hosts and their VMs. Posts :class:`VirtualList.Highlighted` / ``Selected`` with the row index;
     :meth:`key_at` turns it into ``("h", host_id, "")`` or ``("v", host_id, vm_id)``."""
 
@@ -48,23 +62,16 @@ class HostTree(VirtualList):
         Binding("right,l", "expand", "Expand", show=False),
         Binding("left,h", "collapse", "Collapse", show=False),
         Binding("space", "toggle", "Expand/collapse", show=False),
+        Binding("right_square_bracket", "next_host", "Next host", show=False),
+        Binding("left_square_bracket", "previous_host", "Previous host", show=False),
+        Binding("minus", "collapse_all", "Collapse all", show=False),
+        Binding("plus,equals_sign", "expand_all", "Expand all", show=False),
     ]
     COMPONENT_CLASSES = {
-        "host-tree--host",
-        "host-tree--desc",
-        "host-tree--healthy",
-        "host-tree--unhealthy",
-        "host-tree--unknown",
-        "host-tree--link",
-        "host-tree--vm",
-        "host-tree--ok",
-        "host-tree--off",
-        "host-tree--busy",
-        "host-tree--warn",
-        "host-tree--dim",
-        "host-tree--changed",
-        "host-tree--guide",
-        "host-tree--placeholder",
+        "host-tree--host", "host-tree--desc", "host-tree--healthy", "host-tree--unhealthy", "host-tree--unknown",
+        "host-tree--link", "host-tree--vm", "host-tree--ok", "host-tree--off", "host-tree--busy",
+        "host-tree--warn", "host-tree--dim", "host-tree--changed", "host-tree--guide", "host-tree--placeholder",
+        "host-tree--stale",
     }
 
     def __init__(self, *, id: str | None = None, clock: Callable[[], float] = time.time) -> None:
@@ -75,22 +82,34 @@ class HostTree(VirtualList):
         self.hosts: dict[str, HostView] = {}
         self.vms: dict[tuple[str, str], VMRow] = {}  # the VM rows shown, by key
         self.collapsed: set[str] = set()
-        self.filter_text = ""
-        self.matches = 0
+        self.query = Query()
+        self.order = SortOrder.NAME
+        #: (hosts, VMs) shown
+        self.matches = (0, 0)
         self._cursor_key: HostKey | None = None
         #: the one invalidation point: bumped when the set of rows changes; the rows reflect ``_built_for``
         self._generation = 1
         self._built_for = 0
         self._urgent = True
         self._filter_bumps = 0
+        #: an order that follows the data, or the filter, may read differently now
+        self._order_dirty = False
         #: hosts whose view may be out of date (remade as they come on screen)
         self._stale_hosts: set[str] = set()
+        #: hosts whose VMs' states changed (their block is put in order again as they come on screen)
+        self._resort: set[str] = set()
+        self._reordered_at = 0.0
         #: a copy of every VM row made so far, by key (shared by every list of rows), and each host's block
         self._copies: dict[tuple[str, str], VMRow] = {}
         self._blocks: dict[str, VMBlock] = {}
         self._full: FullRows | None = None
         self._last_rebuild = 0.0
         self._born = 0.0
+        #: per row drawn: where its age is (x, -, text), and whether it is highlighted (for the clock's repaint)
+        self._age_spans: dict[int, tuple[int, int, str]] = {}
+        self._lit: dict[int, bool] = {}
+        #: why the rows may not be the server's now ("" when live): the rows are dimmed
+        self.stale = ""
 
     # ------------------------------------------------------------------ model -> view
 
@@ -108,10 +127,21 @@ class HostTree(VirtualList):
     def cursor_key(self) -> HostKey | None:
         return self.key_at(self.cursor)
 
-    def set_filter(self, text: str) -> None:
-        self.filter_text = text
+    @property
+    def filter_text(self) -> str:
+        return self.query.describe()
+
+    def set_query(self, query: Query) -> None:
+        """Show what ``query`` matches (an empty query: everything)."""
+        self.query = query
         self._filter_bumps += 1  # the unfiltered rows kept for Escape stay good
         self.invalidate(urgent=True)
+
+    def set_order(self, order: SortOrder) -> None:
+        if order != self.order:
+            self.order = order
+            self._full = None
+            self.invalidate(urgent=True)
 
     def invalidate(self, urgent: bool) -> None:
         """The set of rows changed: rebuild them at the next sync (``urgent``: the user's doing, at once)."""
@@ -122,15 +152,22 @@ class HostTree(VirtualList):
         """Bring the copies up to date with the model. Call inside ``Monitor.read``."""
         now = self.clock() if now is None else now
         copies, hosts = self._copies, cluster.hosts
+        dirty: set[tuple[str, str]] = set()  # the rows that read differently now: ("", host) or (host, vm)
         for key in changes.vms:  # a VM the model changed: its copy, wherever it is shown
             row = copies.get(key)
             if row is not None:
                 host = hosts.get(key[0])
                 vm = host.vms.get(key[1]) if host is not None else None
                 if vm is not None:
-                    row.copy_from(vm)
+                    state = row.state
+                    if row.update(vm):
+                        dirty.add(key)
+                        if row.state != state:
+                            self._resort.add(key[0])
+        if (changes.hosts or changes.vms) and (self.query or self.order in DYNAMIC_ORDERS):
+            self._order_dirty = True
         if changes.structure:
-            if changes.hosts_changed or self.filter_text or self._built_for != self._generation:
+            if changes.hosts_changed or self.query or self._built_for != self._generation:
                 self.invalidate(urgent=False)
             else:  # only some hosts' VMs came or went: splice their blocks, no walk over the other rows
                 self._generation += 1
@@ -138,165 +175,102 @@ class HostTree(VirtualList):
                 for hid in changes.reshaped:
                     self._splice(cluster, hid)
         tick = time.monotonic()
-        if self._built_for != self._generation and (self._urgent or tick - self._last_rebuild >= REBUILD_EVERY_S):
+        since = tick - self._last_rebuild
+        if self._order_dirty and since >= RESORT_EVERY_S:
+            self.invalidate(urgent=False)
+        if self._built_for != self._generation and (self._urgent or since >= REBUILD_EVERY_S):
             self._last_rebuild = tick
             self._rebuild(cluster, now)
             return
+        self._reorder_visible(cluster, tick)
         # a host's view needs a walk over its VMs: make it now only for the hosts on screen; the others are
         # remade when they scroll into view (at the next tick)
         self._stale_hosts |= changes.hosts
-        hosts, rows, stale = cluster.hosts, self.rows, self._stale_hosts
+        hosts, rows, stale, views = cluster.hosts, self.rows, self._stale_hosts, self.hosts
         for i in self.visible_range():
             kind, hid, _ = rows[i]
             if kind == "h" and hid in stale:
                 stale.discard(hid)
                 host = hosts.get(hid)
-                if host is not None and hid in self.hosts:
-                    self.hosts[hid] = host_view(host)
-        self._repaint_dirty(changes)
+                if host is not None and hid in views:
+                    view, old = host_view(host), views[hid]
+                    if view != old:
+                        views[hid] = view
+                        # heard again and nothing else: only its age's cells
+                        same = view.last_heard != old.last_heard and replace(old, last_heard=view.last_heard) == view
+                        dirty.add(("age" if same else "", hid))
+        self._repaint_dirty(dirty)
 
-    def _splice(self, cluster: Cluster, hid: str) -> None:
-        """Replace one host's VM rows after VMs came or went there: no walk over the other 20,000 rows."""
-        host = cluster.hosts.get(hid)
-        start = self.row_of(("h", hid, ""))
-        if host is None or start is None:
-            self.invalidate(urgent=False)
+    def _reorder_visible(self, cluster: Cluster, tick: float) -> None:
+        """Put back in order the VMs of the hosts on screen whose states changed (once a second at most)."""
+        if not self._resort or self.query or tick - self._reordered_at < REORDER_EVERY_S:
             return
-        rows = self.rows
-        end = start + 1
-        while end < len(rows) and rows[end][0] == "v" and rows[end][1] == hid:
-            end += 1
-        vm_block = self._vm_block(host)
-        for _, _, vid in rows[start + 1:end]:
-            self.vms.pop((hid, vid), None)
-        self.vms.update(zip(((hid, vid) for vid in vm_block.ids), vm_block.rows, strict=True))
-        block = [] if hid in self.collapsed else vm_block.keys
-        key = self.cursor_key
-        cursor, top = self.cursor, self.scroll_offset.y
-        rows[start + 1:end] = block
-        self.hosts[hid] = host_view(host)
-        delta = len(block) - (end - start - 1)
-        self.set_row_count(len(rows))
-        if cursor >= end:  # below the block: follow the row, and keep it where it was on screen
-            self.set_reactive(VirtualList.cursor, cursor + delta)
-            if top > start:
-                self.scroll_to(y=top + delta, animate=False, immediate=True)
-        elif cursor > start and key is not None:  # inside the block: the same VM, or its host
-            found = self.row_of(key)
-            self.set_reactive(VirtualList.cursor, found if found is not None else start)
-        elif top > start:
-            self.scroll_to(y=top + delta, animate=False, immediate=True)
-        self.refresh()
+        self._reordered_at = tick
+        rows, resort = self.rows, self._resort
+        on_screen = {rows[i][1] for i in self.visible_range()} & resort
+        for hid in on_screen:
+            self._blocks.pop(hid, None)
+            self._splice(cluster, hid)
 
-    def _build_rows(self, cluster: Cluster) -> None:
-        """Rows, host views and VM rows for the whole model under the current filter."""
-        shown = cluster.filter(self.filter_text) if self.filter_text else None
-        rows: list[HostKey] = []
-        hosts_views: dict[str, HostView] = {}
-        vm_rows: dict[tuple[str, str], VMRow] = {}
-        collapsed = self.collapsed if not self.filter_text else ()
-        # a host's view (a walk over its VMs) is reused when there is one: those that may be out of date stay
-        # marked stale and are remade as they come on screen, as between rebuilds
-        old_views, stale = self.hosts, self._stale_hosts
-        for host in cluster.sorted_hosts():
-            hid = host.id
-            if shown is not None and hid not in shown:
-                continue
-            view = old_views.get(hid)
-            if view is None:
-                view = host_view(host)
-                stale.discard(hid)
-            hosts_views[hid] = view
-            rows.append(("h", hid, ""))
-            only = shown.get(hid) if shown is not None else None
-            vm_block = self._vm_block(host)
-            picked = range(len(vm_block.ids)) if only is None else \
-                [i for i, vid in enumerate(vm_block.ids) if vid in only]
-            vm_keys = [vm_block.keys[i] for i in picked] if only is not None else vm_block.keys
-            for i in picked:
-                vm_rows[(hid, vm_block.ids[i])] = vm_block.rows[i]
-            if hid in collapsed:
-                continue
-            rows.extend(vm_keys)
-        self.rows, self.hosts, self.vms = rows, hosts_views, vm_rows
-        stale.intersection_update(hosts_views)
-
-    def _rebuild(self, cluster: Cluster, now: float) -> None:
-        self._built_for, self._urgent = self._generation, False
-        if not self._born:
-            self._born = now
-        keep = self.cursor_key or self._cursor_key
-        old_index = self.cursor
-        old_offset = old_index - self.scroll_offset.y
-        full = self._full
-        if not self.filter_text and full is not None and full.generation == self._model_generation:
-            # back to every row after a filter, and no host or VM came or went meanwhile: reuse them
-            self.rows, self.hosts, self.vms = list(full.rows), dict(full.hosts), full.vms
-            self._stale_hosts.update(self.hosts)  # the counts may have moved: remade as they come on screen
-        else:
-            self._build_rows(cluster)
-            if not self.filter_text:
-                self._full = FullRows(self._model_generation, list(self.rows), dict(self.hosts), self.vms)
-        rows, hosts_views = self.rows, self.hosts
-        if len(self._blocks) > len(cluster.hosts):  # forget the blocks of hosts that are gone
-            self._blocks = {h: b for h, b in self._blocks.items() if h in cluster.hosts}
-        if len(self._copies) > cluster.vm_total + len(self.vms):  # and the copies of VMs that are gone
-            self._copies = {k: r for k, r in self._copies.items() if k[0] in cluster.hosts}
-        self.matches = len(hosts_views)
-        self.set_row_count(len(rows))
-        new_index = self.row_of(keep) if keep else None
-        if new_index is None and keep is not None and keep[0] == "v":
-            new_index = self.row_of(("h", keep[1], ""))
-        if new_index is None:
-            new_index = min(old_index, max(0, len(rows) - 1))
-        else:
-            self._cursor_key = None
-        # keep the cursor row where it was on screen
-        self.set_reactive(VirtualList.cursor, new_index)
-        if new_index != old_index or keep != self.cursor_key:
-            self.scroll_to(y=max(0, new_index - old_offset), animate=False, immediate=True)
-            self.post_message(self.Highlighted(self, new_index))
-        self.refresh()
-
-    def _vm_block(self, host: Host) -> VMBlock:
-        """The host's VMs sorted by name, with their row keys and copies, kept until its set of VMs changes: a
-        rebuild sorts 20,000 VMs, and a filter keystroke that shows most hosts reuses these instead of making
-        40,000 tuples again."""
-        cached = self._blocks.get(host.id)
-        if cached is not None and cached.shape == host.shape and cached.count == len(host.vms):
-            return cached
-        hid, copies = host.id, self._copies
-        vms = sorted(host.vms.values(), key=vm_order)
-        rows = []
-        for vm in vms:
-            row = copies.get((hid, vm.id))
-            if row is None:
-                row = copies[(hid, vm.id)] = VMRow(vm.id)
-            rows.append(row.copy_from(vm))
-        block = self._blocks[hid] = VMBlock(host.shape, len(host.vms), [vm.id for vm in vms],
-                                            [("v", hid, vm.id) for vm in vms], rows)
-        return block
-
-    @property
-    def _model_generation(self) -> int:
-        """The generation of the unfiltered rows: the filter's own changes do not make them stale."""
-        return self._generation - self._filter_bumps
-
-    def _repaint_dirty(self, changes: Changes) -> None:
-        """Repaint once if a visible row changed: only the ~50 rows on screen are looked at, however many
-        changed."""
-        if not self.rows or not (changes.hosts or changes.vms):
+    def _repaint_dirty(self, dirty: set[tuple[str, str]]) -> None:
+        """Repaint the visible rows that read differently now, each on its own: only the ~50 rows on screen are
+        looked at, however many changed, and a row that did not change is not sent to the terminal again."""
+        if not self.rows or not dirty:
             return
-        rows, hosts, vms = self.rows, changes.hosts, changes.vms
+        rows, now = self.rows, self.clock()
         for i in self.visible_range():
             kind, hid, vid = rows[i]
-            if (hid in hosts) if kind == "h" else ((hid, vid) in vms):
-                self.refresh()
-                return
+            if (("", hid) if kind == "h" else (hid, vid)) in dirty:
+                self.refresh_row(i)
+            elif kind == "h" and ("age", hid) in dirty:
+                self._refresh_age(i, now)
+
+    def _refresh_age(self, index: int, now: float) -> None:
+        """Repaint a host row's age if it reads differently now: only its cells (to the row's end)."""
+        view = self.hosts.get(self.rows[index][1])
+        span = self._age_spans.get(index)
+        if view is None or span is None:  # no age shown at this width (or not painted yet)
+            return
+        if span[2] != short_age(view.last_heard, now, self.glyphs.never):
+            x = span[0]
+            self.refresh(Region(x, index - self.scroll_offset.y, max(1, self.scrollable_content_region.width - x), 1))
 
     def repaint_clock(self) -> None:
-        """Repaint visible host rows (their "last heard" age moves) and rows whose highlight ran out."""
-        self.refresh()
+        """Once a second: the "last heard" ages that read differently now (only their cells), and the rows
+        whose highlight ran out (only those rows)."""
+        now = self.clock()
+        rows = self.rows
+        for i in self.visible_range():
+            kind, hid, vid = rows[i]
+            if kind == "h":
+                view = self.hosts.get(hid)
+                if view is None:
+                    continue
+                if i in self._age_spans:
+                    self._refresh_age(i, now)
+                changed = view.changed_at
+            else:
+                vm = self.vms.get((hid, vid))
+                changed = vm.last_change or 0.0 if vm is not None else 0.0
+            if self._lit.get(i) and not now - changed < HIGHLIGHT_S:
+                self.refresh_row(i)
+
+    def set_stale(self, why: str) -> None:
+        """Mark the tree stale (dimmed) while the feed is down or its channel off; the title says why."""
+        if why != self.stale:
+            self.stale = why
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if self.stale:  # a frozen tree must not look live: every row dimmed, its colours kept
+            strip = Strip(Segment.apply_style(list(strip), post_style=self.style_for("host-tree--stale")),
+                          strip.cell_length)
+        return strip
+
+    @property
+    def glyphs(self) -> Glyphs:
+        return getattr(self.app, "glyphs", UNICODE)
 
     # ------------------------------------------------------------------ rendering
 
@@ -304,55 +278,28 @@ class HostTree(VirtualList):
         rows = self.rows
         kind, hid, vid = rows[index]
         now = self.clock()
-        st = self.style_for
+        g = self.glyphs
         if kind == "h":
             view = self.hosts.get(hid)
             if view is None:
                 return [Segment(clean(hid, 80))]
-            arrow = "▸ " if hid in self.collapsed and not self.filter_text else "▾ "
-            label_style = st("host-tree--placeholder") if view.placeholder else st("host-tree--host")
-            if now - view.changed_at < HIGHLIGHT_S and view.changed_at > self._born:
-                label_style = label_style + st("host-tree--changed")
-            segs = [Segment(arrow, st("host-tree--guide")), Segment(view.label, label_style)]
-            if view.local:
-                segs.append(Segment(" (this server)", st("host-tree--dim")))
-            if view.description:
-                segs.append(Segment(f"  {view.description}", st("host-tree--desc")))
-            health = view.health or UNKNOWN
-            tone = "healthy" if health == "healthy" else "unhealthy" if health == "unhealthy" else "unknown"
-            segs.append(Segment(f"  {HEALTH_SYMBOL.get(health, '?')} {health}", st(f"host-tree--{tone}")))
-            if view.unsure:
-                segs.append(Segment("  ≟", st("host-tree--link")))
-            if view.link not in (LINK_CONNECTED, UNKNOWN):
-                segs.append(Segment(f"  {LINK_SYMBOL.get(view.link, '?')} link {view.link}", st("host-tree--link")))
-            if view.counts:
-                for state, n in view.counts:
-                    tone = VM_TONE.get(state, "warn")
-                    segs.append(Segment(f"  {n}{VM_SYMBOL.get(state, '?')}", st(f"host-tree--{tone}")))
+            arrow = g.collapsed if hid in self.collapsed and not self.query else g.expanded
+            lit = self._lit[index] = now - view.changed_at < HIGHLIGHT_S and view.changed_at > self._born
+            age = short_age(view.last_heard, now, g.never)
+            segs = fit(host_parts(view, g, self.style_for, arrow, lit, age), width, g.ellipsis)
+            if segs[-1].text == f"  {age}":
+                self._age_spans[index] = (widths(segs)[-1], 0, age)
             else:
-                segs.append(Segment("  no VMs", st("host-tree--dim")))
-            segs.append(Segment(f"  {short_age(view.last_heard, now)}", st("host-tree--dim")))
+                self._age_spans.pop(index, None)
             return segs
         vm = self.vms.get((hid, vid))
         last = index + 1 >= len(rows) or rows[index + 1][0] != "v"
-        guide = "  └─ " if last else "  ├─ "
+        guide = "  " + (g.last if last else g.branch)
         if vm is None:
-            return [Segment(guide, st("host-tree--guide")), Segment(clean(vid, 80))]
-        state, changed = vm.state, vm.last_change or 0.0
-        label_style = st("host-tree--vm")
-        if now - changed < HIGHLIGHT_S and changed > self._born:
-            label_style = label_style + st("host-tree--changed")
-        tone = VM_TONE.get(state, "warn")
-        segs = [
-            Segment(guide, st("host-tree--guide")),
-            Segment(vm.label, label_style),
-            Segment(f"  {VM_SYMBOL.get(state, '?')} {state or UNKNOWN}", st(f"host-tree--{tone}")),
-        ]
-        if vm.unsure:  # events are missing between what hubtop holds and the server: a resync settles it
-            segs.append(Segment("  ≟ unsure", st("host-tree--link")))
-        if vm.os:
-            segs.append(Segment(f"  {vm.os}", st("host-tree--dim")))
-        return segs
+            return [Segment(guide, self.style_for("host-tree--guide")), Segment(clean(vid, 80))]
+        changed = vm.last_change or 0.0
+        lit = self._lit[index] = now - changed < HIGHLIGHT_S and changed > self._born
+        return fit(vm_parts(vm, g, self.style_for, guide, lit), width, g.ellipsis)
 
     # ------------------------------------------------------------------ actions
 
@@ -360,13 +307,21 @@ class HostTree(VirtualList):
         key = self.cursor_key
         return key[1] if key else None
 
+    def _changed_shape(self, key: HostKey | None) -> None:
+        self._cursor_key = key
+        self.invalidate(urgent=True)
+        self.post_message(self.Changed(self))
+
+    def reveal(self, key: HostKey) -> None:
+        """Show ``key`` (its host expanded) and put the cursor on it at the next sync."""
+        self.collapsed.discard(key[1])
+        self._changed_shape(key)
+
     def action_expand(self) -> None:
         hid = self._host_of_cursor()
         if hid and hid in self.collapsed:
             self.collapsed.discard(hid)
-            self._cursor_key = ("h", hid, "")
-            self.invalidate(urgent=True)
-            self.post_message(self.Changed(self))
+            self._changed_shape(("h", hid, ""))
 
     def action_collapse(self) -> None:
         key = self.cursor_key
@@ -376,11 +331,9 @@ class HostTree(VirtualList):
             host_row = self.row_of(("h", key[1], ""))
             self.set_cursor(self.cursor if host_row is None else host_row)
             return
-        if key[1] not in self.collapsed and not self.filter_text:
+        if key[1] not in self.collapsed and not self.query:
             self.collapsed.add(key[1])
-            self._cursor_key = key
-            self.invalidate(urgent=True)
-            self.post_message(self.Changed(self))
+            self._changed_shape(key)
 
     def action_toggle(self) -> None:
         hid = self._host_of_cursor()
@@ -392,6 +345,45 @@ class HostTree(VirtualList):
             host_row = self.row_of(("h", hid, ""))
             self.set_cursor(self.cursor if host_row is None else host_row)
             self.action_collapse()
+
+    def action_collapse_all(self) -> None:
+        if not self.query and len(self.collapsed) < len(self.hosts):
+            hid = self._host_of_cursor()
+            self.collapsed.update(self.hosts)
+            self._changed_shape(("h", hid, "") if hid else None)
+
+    def action_expand_all(self) -> None:
+        if self.collapsed:
+            self.collapsed.clear()
+            self._changed_shape(self.cursor_key)
+
+    def action_next_host(self) -> None:
+        self._jump_host(+1)
+
+    def action_previous_host(self) -> None:
+        self._jump_host(-1)
+
+    def _jump_host(self, step: int) -> None:
+        """To the next (or previous) host row (past one host's VM rows at most)."""
+        rows, i = self.rows, self.cursor
+        if not rows:
+            return
+        if step > 0:
+            for j in range(i + 1, len(rows)):
+                if rows[j][0] == "h":
+                    self.set_cursor(j)
+                    return
+        else:
+            if rows[i][0] == "v":  # inside a block: its own host first
+                found = self.row_of(("h", rows[i][1], ""))
+                i = found if found is not None else i
+                if i != self.cursor:
+                    self.set_cursor(i)
+                    return
+            for j in range(i - 1, -1, -1):
+                if rows[j][0] == "h":
+                    self.set_cursor(j)
+                    return
 
     class Changed(Message):
         """The tree's shape was changed by the user (expand/collapse): the app should sync it now."""

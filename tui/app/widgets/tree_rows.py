@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from ...model.describe import VM_SYMBOL
 from ...model.entities import VM, Host
+from ...model.sorting import SortOrder
 from ...protocol.text import clean
 
 HostKey = tuple[str, str, str]  # ("h", host_id, "") or ("v", host_id, vm_id)
@@ -70,16 +71,17 @@ class VMRow:
     last_change: float | None = None
 
     def copy_from(self, vm: VM) -> VMRow:
-        self.label = clean(vm.label, 200)
-        self.state = clean(vm.state, 40)
-        self.os = clean(vm.os, 60)
-        self.unsure = vm.unsure
-        self.last_change = vm.last_change
+        self.update(vm)
         return self
 
-
-def vm_order(vm: VM) -> tuple[str, str]:
-    return (vm.name.lower() if vm.name else "~", vm.id)
+    def update(self, vm: VM) -> bool:
+        """Copy ``vm``; whether the row now reads differently (a resync that changed nothing repaints nothing)."""
+        label, state, os_ = clean(vm.label, 200), clean(vm.state, 40), clean(vm.os, 60)
+        if (label, state, os_, vm.unsure, vm.last_change) == \
+                (self.label, self.state, self.os, self.unsure, self.last_change):
+            return False
+        self.label, self.state, self.os, self.unsure, self.last_change = label, state, os_, vm.unsure, vm.last_change
+        return True
 
 
 @dataclass(slots=True)
@@ -92,6 +94,7 @@ class VMBlock:
     ids: list[str]
     keys: list[HostKey]
     rows: list[VMRow]
+    order: SortOrder = SortOrder.NAME
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 
 class VirtualList(ScrollView, can_focus=True):
@@ -24,8 +25,8 @@ class VirtualList(ScrollView, can_focus=True):
         Binding("down,j", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
         Binding("enter", "select", "Open", show=False),
     ]
     COMPONENT_CLASSES = {"virtual-list--cursor", "virtual-list--cursor-blur"}
@@ -92,9 +93,24 @@ class VirtualList(ScrollView, can_focus=True):
     # ------------------------------------------------------------------ rows
 
     def set_row_count(self, rows: int) -> None:
-        """Tell the view how many rows there are now (keeps the cursor in range)."""
+        """Tell the view how many rows there are now (keeps the cursor in range).
+
+        Setting ``virtual_size`` lays the widget out and repaints all of it, border and all. While the
+        scrollbar neither comes nor goes, only the size is taken and the scrollbar's thumb told: the rows that
+        changed are repainted by whoever changed them, and a log that grows by a row does not resend its box."""
         self._rows = rows
-        self.virtual_size = Size(0, rows)
+        size = Size(0, rows)
+        if size == self.virtual_size:
+            pass
+        elif self.is_mounted and self.container_size.height and \
+                self.show_vertical_scrollbar == (rows > self.container_size.height):
+            self.set_reactive(Widget.virtual_size, size)
+            if self.show_vertical_scrollbar:
+                self.vertical_scrollbar.window_virtual_size = rows
+            if self.scroll_y > self.max_scroll_y:
+                self.scroll_y = self.max_scroll_y
+        else:
+            self.virtual_size = size
         if self.cursor >= rows:
             self.set_cursor(max(0, rows - 1), scroll=False)
 
@@ -125,7 +141,7 @@ class VirtualList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.size.width
+        width = self.scrollable_content_region.width  # never under the scrollbar
         base = self.base_style
         if index >= self._rows or index < 0:
             return Strip.blank(width, base)
@@ -137,9 +153,9 @@ class VirtualList(ScrollView, can_focus=True):
             cursor_style = self.style_for(name)
             # the cursor's background and weight over the row, the row's own colours (they carry meaning) kept
             post = Style(bgcolor=cursor_style.bgcolor, bold=cursor_style.bold)
-        # the widget's colours under every segment
+        # the widget's colours under every segment; neighbours of one style joined (fewer bytes to a terminal)
         strip = Strip(Segment.apply_style(segments, base, post))
-        return strip.crop_extend(0, width, base)
+        return strip.crop_extend(0, width, base).simplify()
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(0, self._rows)
