@@ -15,7 +15,8 @@ The app's start-up and the snapshot are not measured: the window opens once the 
 calmed (< 80% of a core over 0.5 s), the load (if any) is on and a warm-up has passed. At the end ``q`` quits it;
 whatever is left of its process group is ended and counted. Baselines, same run, same pty: a bare Textual app
 with the same widgets and no timers (``bench/ssh_floor.py``, the floor), ``htop`` and ``btop`` if installed.
-``BENCH_SSH_CAPTURE=DIR`` also writes each window's bytes to DIR (``<size>-<phase>.bytes``).
+``BENCH_SSH_CAPTURE=DIR`` also writes each window's bytes to DIR (``<size>-<phase>.bytes``); ``BENCH_SSH_PHASES=ab``
+runs those phases only.
 """
 
 from __future__ import annotations
@@ -217,7 +218,10 @@ def run(args) -> Result:
                 print(f"   {name} at {size[0]}x{size[1]} ...", flush=True)
                 base[name, size] = m = run_tool(cmd, size, env, seconds, tool_warm)
                 print(f"      {kbs(m)}, CPU {cpu(m)}", flush=True)
+        only = os.environ.get("BENCH_SSH_PHASES", "")  # e.g. "ab": those phases only (while working on them)
         for spec in PHASES:
+            if only and spec.key not in only:
+                continue
             world = world_rate(spec.hosts, spec.vms, SEED) if spec.total_rate else 0.0
             sim, extra = phase_sim(spec, world)
             rates[spec.key] = (world, extra)
@@ -258,7 +262,9 @@ def report(result: Result, base: dict, apps: dict, rates: dict, missing: list[st
         ctx_b = "; ".join(f"{name} {kbs(m)}" for name, m in mine)
         ctx_c = "; ".join(f"{name} {cpu(m)}" for name, m in mine)
         for spec in PHASES:
-            m = apps[spec.key, size]
+            m = apps.get((spec.key, size))
+            if m is None:  # not run (BENCH_SSH_PHASES)
+                continue
             if m.error:
                 result.add(f"{label} ({spec.key}) {spec.label}", f"FAILED: {m.error}", "", "the app runs", False)
                 continue

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 
 import pytest
@@ -20,7 +19,7 @@ from kit.client import (
     counters_add_up,
     drive,
     expected_entries,
-    export_entries,
+    journal_entries,
     sequence,
 )
 from kit.hub import TOKEN
@@ -33,6 +32,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from tui.app.app import HubtopApp
+from tui.live.feed import Feed
+from tui.live.replay import ReplaySource
 from tui.settings import SecretStr, Settings
 from tui.sim import start
 
@@ -170,8 +171,12 @@ async def test_the_apps_export_matches_what_the_simulator_sent(tmp_path):
             await wait_for(pilot, lambda: sim.sent_counts[client_id] == 1 + len(sent), what="the count")
             await pilot.press("e")
             await wait_for(pilot, lambda: app.last_export is not None, what="the export")
-            records = [json.loads(line) for line in app.last_export.read_text().split("\n")[:-1]]
-            assert len(records) == sim.sent_counts[client_id] == app.monitor.feed.journal.received
-            assert export_entries(records[1:]) == expected_entries(sent)
+            # the export is a recording: replayed, its journal holds every frame the simulator sent, in order,
+            # the duplicates and the malformed ones as such
+            feed = Feed()
+            await ReplaySource(app.last_export, feed, speed=None).run()
+            replayed = journal_entries(feed.journal.entries)
+            assert len(replayed) == sim.sent_counts[client_id] == app.monitor.feed.journal.received
+            assert replayed[1:] == expected_entries(sent)
             counters_add_up(app.monitor.feed)
             await pilot.press("q")

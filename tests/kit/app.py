@@ -48,7 +48,7 @@ def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> 
     clock frozen, so every run draws the same screen."""
     world = World(hosts=hosts, vms=vms, seed=seed, epoch=FROZEN_AT - 3600)
     settings = Settings(url="http://127.0.0.1:5680", token=SecretStr("snapshot-token"))
-    app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT)
+    app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT, ansi=False)
     feed = app.monitor.feed
     # the rates' own clock stands still too, so every rate reads 0 (the app takes no clock for its feed's rates:
     # the feed's documented ``clock`` attribute is the way in)

@@ -234,6 +234,15 @@ def expected_entries(sent: list[str | bytes]) -> list[tuple[str, str | None, boo
     return out
 
 
+def journal_entries(entries) -> list[tuple[str, str | None, bool]]:
+    """(kind, frame id, duplicate) for each entry of a journal (a replayed export's), to compare with
+    :func:`expected_entries`."""
+    from tui.protocol.parse import Event, Malformed
+
+    return [("event", e.id, e.duplicate) if isinstance(e, Event) else ("malformed", None, False)
+            for e in entries if isinstance(e, Event | Malformed)]
+
+
 def export_entries(records: list[dict]) -> list[tuple[str, str | None, bool]]:
     """(kind, frame id, duplicate) for each record of an export, to compare with :func:`expected_entries`."""
     return [(r["kind"], r["frame"]["id"] if r["kind"] == "event" else None, r.get("duplicate", False))

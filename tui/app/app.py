@@ -1,79 +1,139 @@
-"""HubtopApp: compose, bindings, the monitor's worker and the refresh timer.
+"""HubtopApp: bindings, the monitor's worker, the pace of the refresh, signals and themes.
 
 The monitor (:class:`~tui.live.monitor.Monitor`) runs the hub client in a thread worker and applies every event
-to the plain model; this app only renders the model, on a ~10 Hz timer (:mod:`.tick`), through the monitor's
-one door, redrawing what changed. It never does per-event widget work, and it never touches the feed's lock.
+to the plain model; this app only renders the model, on a timer (:mod:`.tick`), through the monitor's one door,
+redrawing what changed. The timer runs at up to 10 Hz while changes or keys flow and falls to once a second when
+nothing happens (what a quiet screen needs: its ages), back up at once on a key. It never does per-event widget
+work, and it never touches the feed's lock.
 """
 
 from __future__ import annotations
 
-import os
+import asyncio
+import contextlib
+import signal
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from textual import on, work
-from textual.app import App, ComposeResult
+from rich.text import Text
+from textual import events
+from textual.app import App
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.color import Color
+from textual.driver import Driver
+from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from ..live.feed import Feed
 from ..live.monitor import Monitor
 from ..live.tuning import SWITCH_INTERVAL_S, Tuning, tuned
-from ..model.journal import entry_record
+from ..model.alerts import AlertConfig, Alerts
 from ..protocol.text import clean
 from ..settings import Settings
+from ..state import load_state
+from .actions import Actions
 from .commands import HubtopCommands
+from .find import Find
+from .glyphs import Glyphs, choose
+from .layout import Plan
 from .safe import title as plain_title
-from .screens.channels import ChannelsScreen
-from .screens.details import DetailsScreen
-from .screens.event_detail import EventDetailScreen
-from .screens.help import HelpScreen
+from .screens.main import FilterInput, MainScreen
 from .tick import Tick
+from .tools import SENT_MOST, Tools
 from .widgets.channels import ChannelList
 from .widgets.event_log import EventLog
 from .widgets.host_details import HostDetails
 from .widgets.host_tree import HostTree
 from .widgets.status_bar import StatusBar
-from .widgets.virtual_list import VirtualList
 
-TICK_S = 0.1
-NARROW_WIDTH = 110
-#: the least time between two rebuilds of the tree for the filter while the user types
-FILTER_SETTLE_S = 0.15
+#: the fastest the screen refreshes (``--refresh`` caps it lower for slow links)
+MAX_HZ = 10.0
+#: with nothing new for this long, the refresh falls to once a second
+QUIET_S = 1.0
+#: keys or the mouse within this long: the screen keeps up at full pace
+INTERACTIVE_S = 2.0
+#: the pace while things change but nobody is at the keys (what an SRE watching needs, at a cost a slow link
+#: can carry)
+WATCH_S = 0.5
+#: the exit codes of a signal's ending, as a shell reports them
+SIGNAL_EXIT = {signal.SIGTERM: 143, signal.SIGHUP: 129}
 
 
-class HubtopApp(Tick, App[None]):
+class HubtopApp(Tick, Actions, Find, Tools, App[None]):
     CSS_PATH = "hubtop.tcss"
     TITLE = "hubtop"
     COMMANDS = App.COMMANDS | {HubtopCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False, id="suspend"),
         # priority: the app reads "/" before it hands the keys typed right after it to the focused widget
         Binding("slash", "filter", "Filter", id="filter", priority=True),
-        Binding("p", "toggle_hold", "Hold", id="hold"),
-        Binding("n", "narrow", "Narrow", id="narrow"),
+        Binding("s", "sort", "Sort", id="sort"),
+        Binding("exclamation_mark", "problems", "Problems", id="problems"),
+        Binding("r", "reconnect", "Reconnect now", id="reconnect"),
+        Binding("p", "hold_or_pause", "Hold log", show=False, id="hold"),
+        Binding("n", "narrow", "Narrow log", show=False, id="narrow"),
+        Binding("m", "mute", "Mute type", show=False, id="mute"),
         Binding("c", "channels", "Channels", id="channels"),
-        Binding("e", "export", "Export", id="export"),
+        Binding("v", "vm_table", "VMs", show=False, id="vm-table"),
+        Binding("J", "jobs", "Jobs", show=False, id="jobs"),
+        Binding("L", "host_logs", "Host logs", show=False, id="host-logs"),
+        Binding("y", "copy('id')", "Copy id", show=False, id="copy-id"),
+        Binding("Y", "copy('name')", "Copy name", show=False, id="copy-name"),
+        Binding("e", "export", "Export", show=False, id="export"),
+        Binding("u", "toggle_utc", "UTC/local", show=False, id="utc"),
+        Binding("end", "follow_log", "Resume log", show=False, id="follow"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("f1", "help", "Help", show=False, id="help-f1"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
     ]
 
-    def __init__(self, settings: Settings, *, tick: float = TICK_S, export_dir: str | Path | None = None,
-                 start_feed: bool = True, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, settings: Settings, *, refresh_hz: float = MAX_HZ, export_dir: str | Path | None = None,
+                 start_feed: bool = True, clock: Callable[[], float] = time.time, ascii: bool = False,
+                 utc: bool = False, glyphs: Glyphs | None = None, source: Callable[[Feed], Any] | None = None,
+                 remember: bool = False, desktop_notify: bool = True, ansi: bool | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.monitor = Monitor(settings)
+        #: the feed: the hub, or a recording (``source``: ``hubtop replay``)
+        self.monitor = Monitor(settings, source=source)
+        #: the view's state is remembered between runs (``hubtop`` itself; not a test's app, nor a replay)
+        self.remember = remember
+        #: the base 16 colours for health and state (``None``: when the terminal has no more)
+        self.ansi = ansi
+        #: alerts also go to the terminal as desktop notifications (OSC 9 / OSC 777)
+        self.desktop_notify = desktop_notify
+        self.alert_config, self.alert_warnings = AlertConfig.from_profile({"notify": settings.notify})
+        self.alerts = Alerts(self.alert_config)
+        #: the terminal's driver, once running (escape sequences written on purpose go through it)
+        self.terminal_writer: Driver | None = None
+        self.sent: deque[str] = deque(maxlen=SENT_MOST)
+        #: the panes a wide terminal shows beside the tree (remembered)
+        self.panes = {"details": True, "channels": True}
+        #: the / line: the tree's filter (as typed), the problems-only view, the log's search
+        self.find_target = "tree"
+        self.tree_filter = ""
+        self.problems_only = False
+        self.log_search = ""
+        self.log_regex = False
+        self._state_warned = False
+        self._find_error = ""
+        self._note_shown: Text | None = None
         #: the wall clock the screen's times and ages are drawn by (a snapshot test passes a frozen one)
         self.clock = clock
-        self.tick_s = tick
-        self.export_dir = Path(export_dir or os.environ.get("HUBTOP_EXPORT_DIR") or ".")
+        self.tick_s = 1.0 / max(0.2, min(MAX_HZ, refresh_hz))
+        self.export_dir = Path(export_dir or ".")
         self.start_feed = start_feed
+        self.glyphs = glyphs or choose(ascii)
+        self.utc = utc
+        #: the one-column mode shows the log instead of the tree
+        self.compact_log = False
         self.last_export: Path | None = None
         self._last_state: str | None = None
         self._filter_timer: Timer | None = None
@@ -83,40 +143,85 @@ class HubtopApp(Tick, App[None]):
         self._title_cache: dict[str, str] = {}
         self._settings_stack = ExitStack()
         self._tuning: Tuning | None = None
+        self._quiet_since = time.monotonic()
+        self._input_at = time.monotonic()
+        self._tick_at = 0.0
+        self._log_at = 0.0
+        self._activity = (-1, -1, -1)
+        self._pace: Timer | None = None
+        self._counts: tuple[int, float, int, int] | None = None
+        self._totals: tuple[tuple[str, str], ...] = ()
+        self._channels_asked: tuple[int, tuple[str, ...]] = (0, ())
+        self._down_since: float | None = None
         self.ingest: Worker | None = None
         #: why the ingest side stopped, when it failed (shown in the status bar)
         self.ingest_error: str | None = None
         self.ticks = 0
 
-    # ------------------------------------------------------------------ layout
+    # ------------------------------------------------------------------ screen, theme
 
-    def compose(self) -> ComposeResult:
-        yield StatusBar(id="status")
-        with Horizontal(id="main"):
-            with Vertical(id="left"):
-                yield Input(placeholder="/ to filter: hostname, description, host id, VM name", id="filter")
-                yield HostTree(id="tree", clock=self.clock)
-            with Vertical(id="right"):
-                yield HostDetails(id="details")
-                yield ChannelList(id="channels")
-        yield EventLog(id="log")
-        yield Footer()
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this terminal, which also tells the app it is the way to the terminal (the escape
+        sequences hubtop writes on purpose go after the frames, never inside one)."""
+        base = super().get_driver_class()
+        app = self
 
-    def on_mount(self) -> None:
-        # the panes live on the main screen for the app's lifetime; keep them at hand (a query would search
-        # whichever screen is on top)
-        self.host_tree = self.query_one("#tree", HostTree)
-        self.log_view = self.query_one("#log", EventLog)
-        self.details = self.query_one("#details", HostDetails)
-        self.channels = self.query_one("#channels", ChannelList)
-        self.status_bar = self.query_one("#status", StatusBar)
-        self.filter_box = self.query_one("#filter", Input)
+        class Terminal(base):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                app.terminal_writer = self
+
+        return Terminal
+
+    def get_default_screen(self) -> Screen:
+        self.main_screen = MainScreen()
+        return self.main_screen
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables and ``$muted``: its foreground blended toward its background, opaque, so muted
+        text is dimmer than normal text in every theme (dark and light alike)."""
+        variables = super().get_css_variables()
+        try:
+            fg, bg = Color.parse(variables["foreground"]), Color.parse(variables["background"])
+            variables["muted"] = bg.blend(fg.with_alpha(1.0), 0.62).hex
+        except Exception:  # a theme without these: fall back to Textual's own muted text
+            variables["muted"] = variables.get("foreground-muted", "#888888")
+        return variables
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def main_ready(self) -> None:
+        """The main screen is composed and mounted (it calls this): keep its panes at hand, start the feed."""
+        screen = self.main_screen
+        self.host_tree = screen.query_one("#tree", HostTree)
+        self.log_view = screen.query_one("#log", EventLog)
+        self.details = screen.query_one("#details", HostDetails)
+        self.channels = screen.query_one("#channels", ChannelList)
+        self.status_bar = screen.query_one("#status", StatusBar)
+        self.filter_box = screen.query_one("#filter", FilterInput)
+        self.filter_note = screen.query_one("#filter-note", Static)
+        self.status_bar.glyphs = self.glyphs
+        self.set_class(self.glyphs.ascii, "-ascii")
+        # 16 or 8 colours: the theme's shades of green and red would all fall to grey; the base palette keeps them
+        ansi = self.console.color_system in ("standard", "windows") if self.ansi is None else self.ansi
+        self.set_class(ansi, "-ansi")
         self.host_tree.border_title = plain_title("Hosts")
         self.log_view.border_title = plain_title("Events")
         self.details.border_title = plain_title("Details")
         self.channels.border_title = plain_title("Channels")
         self.host_tree.focus()
-        self._apply_width(self.size.width)
+        if self.remember:
+            state, problems = load_state(self.settings.profile)
+            self.apply_ui_state(state)
+            if problems:
+                self.notify("some of the remembered view could not be read: " + "; ".join(problems),
+                            severity="warning", timeout=8)
+        for warning in self.alert_warnings:
+            self.notify(warning, title="Notifications", severity="warning", timeout=10)
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            for sig, code in SIGNAL_EXIT.items():  # a closed SSH session or `kill`: put the terminal back
+                loop.add_signal_handler(sig, self.exit, None, code)
         if self.start_feed:
             # the feed thread is busy at a high event rate; every time the UI loop blocks for input it hands
             # the GIL over and waits up to the switch interval to get it back: a short interval keeps a key
@@ -125,11 +230,16 @@ class HubtopApp(Tick, App[None]):
             # a crash of the ingest side arrives as this worker's state change (on_worker_state_changed)
             self.ingest = self.run_worker(self.monitor.run, name="ingest", group="ingest", thread=True,
                                           exit_on_error=False)
-        self._timer = self.set_interval(self.tick_s, self.refresh_from_model)
+        self._pace = self.set_interval(self.tick_s, self._on_pace)
         self.refresh_from_model()
 
     def on_unmount(self) -> None:
-        self._timer.stop()
+        if self._pace is not None:
+            self._pace.stop()
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop = asyncio.get_running_loop()
+            for sig in SIGNAL_EXIT:
+                loop.remove_signal_handler(sig)
         # ask the feed to close; do not hold the UI for a server that is slow to answer the close frame
         self.monitor.stop(timeout=0.5)
         self._settings_stack.close()
@@ -144,194 +254,40 @@ class HubtopApp(Tick, App[None]):
             self.notify(f"the feed stopped: {self.ingest_error}", title="Feed", severity="error", timeout=15)
             self.refresh_from_model()
 
-    def on_resize(self) -> None:
-        self._apply_width(self.size.width)
+    def layout_changed(self, plan: Plan) -> None:
+        """The screen was laid out again (a resize): the panes that show now are brought up to date."""
+        if getattr(self, "host_tree", None) is not None and self._pace is not None:
+            self.refresh_from_model(force=True)
 
-    def _apply_width(self, width: int) -> None:
-        self.screen.set_class(width < NARROW_WIDTH, "-narrow")
+    # ------------------------------------------------------------------ the pace of the refresh
 
     @property
-    def narrow(self) -> bool:
-        return self.size.width < NARROW_WIDTH
+    def interactive(self) -> bool:
+        """Someone is at the keys (or the mouse) right now."""
+        return time.monotonic() - self._input_at < INTERACTIVE_S
 
-    # ------------------------------------------------------------------ channels
-
-    def toggle_channel(self, channel: str) -> None:
-        """Turn a channel off (unsubscribe in place) or on (reconnect with the new set)."""
-        monitor = self.monitor
-        if channel == "global":
-            self.notify("global is always on", severity="warning")
-            return
-        if not monitor.ready:
-            self.notify("not connected yet", severity="warning")
-            return
-        wanted = list(monitor.wanted_channels)
-        if channel in wanted:
-            wanted.remove(channel)
-            if monitor.client_id is None:
-                self.notify(f"unsubscribing from {channel} waits for the client id (hubtop is asking the server)",
-                            severity="warning")
-            else:
-                self.notify(f"unsubscribing from {channel}")
+    def _on_pace(self) -> None:
+        """Each beat of the timer (up to 10 Hz): a tick at every beat while someone is at the keys; twice a second
+        while the feed changes things; once a second when nothing moves (the ages)."""
+        now = time.monotonic()
+        activity = self.monitor.activity()
+        if activity != self._activity:
+            self._activity = activity
+            self._quiet_since = now
+        if self.interactive:
+            due = True
+        elif now - self._quiet_since < QUIET_S:
+            due = now - self._tick_at >= WATCH_S
         else:
-            wanted.append(channel)
-            self.notify(f"subscribing to {channel}: reconnecting with the new set")
-        monitor.set_channels(tuple(wanted))
+            due = now - self._last_clock >= 1.0
+        if due:
+            self._tick_at = now
+            self.refresh_from_model()
 
-    @on(ChannelList.ToggleRequested)
-    def _on_toggle(self, message: ChannelList.ToggleRequested) -> None:
-        self.toggle_channel(message.channel)
-
-    # ------------------------------------------------------------------ selection and details
-
-    def show_details(self, widget: HostDetails, key: tuple[str, str, str] | None) -> None:
-        with self.monitor.read() as live:
-            widget.show_key(live.cluster, key, self.clock())
-
-    @on(VirtualList.Highlighted, "#tree")
-    def _on_tree_moved(self, message: VirtualList.Highlighted) -> None:
-        if not self.narrow:
-            self.show_details(self.details, self.host_tree.cursor_key)
-
-    @on(HostTree.Changed)
-    def _on_tree_shape(self, message: HostTree.Changed) -> None:
-        self.sync_tree()
-
-    @on(EventLog.NeedRows)
-    def _on_log_scrolled(self, message: EventLog.NeedRows) -> None:
-        self.sync_log()
-
-    @on(VirtualList.Selected, "#tree")
-    def _on_tree_selected(self, message: VirtualList.Selected) -> None:
-        key = self.host_tree.cursor_key
-        if key is not None:
-            self.push_screen(DetailsScreen(key))
-
-    @on(VirtualList.Selected, "#log")
-    def _on_log_selected(self, message: VirtualList.Selected) -> None:
-        log = self.log_view
-        entry = log.entry_at(message.index)
-        if entry is None:
-            self.notify("that entry has left the journal", severity="warning")
-            return
-        record = entry_record(entry)
-        title = f"#{entry.seq}  {datetime.fromtimestamp(entry.received_at).strftime('%H:%M:%S.%f')[:12]}"
-        self.push_screen(EventDetailScreen(title, record))
-
-    # ------------------------------------------------------------------ filter
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # in the filter, "/" is text the Input takes itself; with a dialog or the palette open it is theirs
-        return not (action == "filter" and (self.focused is self.filter_box or len(self.screen_stack) > 1))
-
-    def action_filter(self) -> None:
-        # the filter line always keeps its row: showing and hiding it would lay the whole screen out again
-        # focus it now, not after the messages already waiting (``focus()`` defers): the keys a fast typist
-        # sent right after the "/" are among them, and must go into the filter, not to the tree's bindings
-        self.screen.set_focus(self.filter_box)
-
-    @on(Input.Changed, "#filter")
-    def _on_filter_changed(self, message: Input.Changed) -> None:
-        # the first keystroke filters at once; keystrokes that follow quickly are coalesced, so the
-        # characters show as typed and the 20,000-row tree is rebuilt at most every FILTER_SETTLE_S
-        self.host_tree.set_filter(message.value)
-        if self._filter_timer is not None:
-            return  # a rebuild is already due and will take this text
-        wait = self._last_filter + FILTER_SETTLE_S - time.monotonic()
-        if wait <= 0:
-            self._apply_filter()
-        else:
-            self._filter_timer = self.set_timer(wait, self._apply_filter)
-
-    def _apply_filter(self) -> None:
-        self._filter_timer = None
-        self._last_filter = time.monotonic()
-        self.sync_tree()
-
-    @on(Input.Submitted, "#filter")
-    def _on_filter_submitted(self, message: Input.Submitted) -> None:
-        if self._filter_timer is not None:
-            self._filter_timer.stop()
-            self._apply_filter()
-        self.host_tree.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.filter_box
-        if not box.value and not box.has_focus:
-            return
-        box.value = ""
-        self.host_tree.focus()
-
-    # ------------------------------------------------------------------ log
-
-    def action_toggle_hold(self) -> None:
-        log = self.log_view
-        log.toggle_hold()
-        self.refresh_from_model()
-
-    @on(EventLog.HoldChanged)
-    def _on_hold_changed(self, message: EventLog.HoldChanged) -> None:
-        self.refresh_from_model()
-
-    def action_narrow(self) -> None:
-        log = self.log_view
-        tree = self.host_tree
-        with self.monitor.read() as live:
-            if log.narrow is not None:
-                log.set_narrow(live.journal, live.cluster, None)
-            else:
-                key = tree.cursor_key
-                if key is None:
-                    return
-                kind, hid, vid = key
-                host_label, vm_label = live.cluster.labels_of(hid, vid or None)
-                log.set_narrow(live.journal, live.cluster, hid, vid or None, vm_label if kind == "v" else host_label)
-            total = len(live.cluster.hosts)
-        self._titles(total)
-
-    def action_export(self) -> None:
-        with self.monitor.read() as live:
-            entries = list(live.journal.entries)
-        self._write_export(entries)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
-    def _write_export(self, entries: list) -> None:
-        from ..model.journal import open_exclusive, write_entries
-
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        base = self.export_dir.expanduser()
-        path = (base / f"hubtop-export-{stamp}.jsonl").absolute()
-        try:
-            for n in range(1, 1000):  # two exports in one second: -2, -3, ... never the same file
-                try:
-                    fh = open_exclusive(path)
-                    break
-                except FileExistsError:
-                    path = (base / f"hubtop-export-{stamp}-{n + 1}.jsonl").absolute()
-            else:
-                raise FileExistsError(17, "too many exports this second")
-            with fh:
-                n = write_entries(fh, entries)
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"export to {path} failed: {exc.strerror or exc}", severity="error")
-            return
-        self.last_export = path
-        self.call_from_thread(self.notify, f"exported {n:,} entries to {path}", title="Export", timeout=10)
-
-    # ------------------------------------------------------------------ dialogs
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
-
-    def action_channels(self) -> None:
-        if self.narrow:
-            self.push_screen(ChannelsScreen())
-        else:
-            self.channels.focus()
-
-    async def action_quit(self) -> None:
-        self.exit(return_code=0)
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown | events.MouseScrollUp):
+            self._input_at = time.monotonic()  # keys flow: the screen keeps up at full pace
+        await super().on_event(event)
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:

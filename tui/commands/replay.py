@@ -137,10 +137,7 @@ async def _exporter(args: argparse.Namespace, options: dict[str, Any], url: str)
 
 
 def _tui(args: argparse.Namespace, options: dict[str, Any], url: str) -> int:
-    import inspect
-
     from ..app.app import HubtopApp
-    from ..live.monitor import Monitor
     from ..live.replay import ReplaySource
     from ..settings import Settings
 
@@ -151,11 +148,7 @@ def _tui(args: argparse.Namespace, options: dict[str, Any], url: str) -> int:
     def source(feed: Any) -> ReplaySource:
         return ReplaySource(args.file, feed, linger=True, **options)
 
-    if "source" in inspect.signature(HubtopApp).parameters:
-        app = HubtopApp(settings, source=source)
-    else:  # until the app takes a source itself: its monitor, replaced before it starts
-        app = HubtopApp(settings)
-        app.monitor = Monitor(settings, source=source)
+    app = HubtopApp(settings, source=source)
     app.run()
     with contextlib.suppress(Exception):
         sys.stdout.flush()

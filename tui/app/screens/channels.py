@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Static
 
+from ..safe import title as plain_title
 from ..widgets.channels import ChannelList
 
 
@@ -14,8 +14,10 @@ class ChannelsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,c", "dismiss", "Close", show=True)]
 
     def compose(self) -> ComposeResult:
-        yield Static("Channels — Space toggles; the boxes show what the server confirmed", id="channels-title")
-        yield ChannelList(id="channels-dialog")
+        channels = ChannelList(id="channels-dialog")
+        channels.border_title = plain_title("Channels: Space toggles; the boxes show what the server confirmed")
+        channels.border_subtitle = plain_title("Escape, q or c closes")
+        yield channels
 
     def on_mount(self) -> None:
         self.refresh_rows()

@@ -10,32 +10,47 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..glyphs import Glyphs
+from ..safe import title as plain_title
+
 KEYS: list[tuple[str, str]] = [
     ("/", "filter hosts as you type (hostname, description, host id prefix, VM name)"),
-    ("Enter (in filter)", "keep the filter and go back to the tree"),
-    ("Escape", "clear the filter / close a dialog"),
-    ("Tab / Shift+Tab", "move between panes (tree, event log, channels)"),
-    ("↑ ↓ PgUp PgDn Home End", "move the cursor"),
+    ("Enter / Escape (in filter)", "keep the filter / clear it; either goes back to the tree"),
+    ("Tab / Shift+Tab", "move between panes: tree, event log, channels, details (one-column mode: tree or log)"),
+    ("↑ ↓ PgUp PgDn Home End", "move the cursor (End in the log: follow it again)"),
     ("→ / ← / Space", "expand / collapse a host"),
-    ("Enter (tree)", "open the details of the host or VM"),
-    ("Enter (log)", "open the event's full JSON"),
-    ("p", "hold / resume the event log (the feed goes on)"),
-    ("End (log)", "resume following the log"),
-    ("n", "narrow the log to the selected host or VM, and back"),
+    ("Enter (tree)", "the details of the host or VM"),
+    ("Enter (log)", "the event's full JSON"),
+    ("p", "hold / resume the event log (the feed goes on; HELD +N new)"),
+    ("n", "narrow the log to the selected host or VM; it follows the selection; again: everything"),
     ("c", "channel subscriptions (Space toggles; global is always on)"),
-    ("e", "export the journal to a JSON-lines file"),
-    ("Ctrl+P", "command palette: every action, channel toggles, theme"),
+    ("e", "export the journal to a new JSON-lines file (never overwrites)"),
+    ("u", "times in UTC / local time"),
+    ("Ctrl+P", "command palette: every action, channel toggles with their state, the theme"),
     ("? / F1", "this help"),
-    ("q", "quit"),
+    ("q / Ctrl+C", "quit (Ctrl+Q too); Ctrl+Z suspends (fg comes back)"),
 ]
 
-LEGEND = (
-    "Hosts: ✔ healthy  ✖ unhealthy  ? unknown;  link: ⨯ disconnected  ≈ degraded (shown only when not connected).\n"
-    "VMs: ▶ running  ■ stopped  ◌ suspended  ‖ paused  ↗ starting/resuming  ↘ stopping/suspending  ↻ resetting.\n"
-    "Counts after a host are its VMs by state; the last figure is how long since the host was last heard.\n"
-    "Rows that just changed are highlighted for two seconds. The status bar shows the connection in words,\n"
-    "events received, the rate, malformed and duplicate frames, and PAUSED +N new while the log is held."
-)
+
+def legend(g: Glyphs) -> str:
+    health = "  ".join(f"{g.health[s]} {s}" for s in ("healthy", "unhealthy")) + f"  {g.unknown} unknown"
+    link = "  ".join(f"{g.link[s]} {s}" for s in ("disconnected", "degraded"))
+    vms = "  ".join(f"{g.vm[s]} {s}" for s in ("running", "stopped", "suspended", "paused", "starting",
+                                               "stopping", "resetting"))
+    return (
+        f"Hosts: {health}; link: {link} (shown only when not connected).\n"
+        f"VMs: {vms} ({g.vm['resuming']} also resuming, {g.vm['suspending']} suspending).\n"
+        f"{g.unsure} unsure: events are missing between what hubtop holds and the server; a resync settles it.\n"
+        "The counts after a host are its VMs by state; the last figure is how long since the host was last "
+        "heard (– never: known from the listing only). Rows that just changed are highlighted for two "
+        "seconds; a stale tree (the feed down, or the orchestrator channel off) is dimmed and its title says "
+        "since when. The status bar shows the connection in words, events received, the rate, malformed and "
+        "duplicate frames, and HELD +N new while the log is held. Message names in the log are shortened "
+        "the same way everywhere: HOST_VM_STATE_CHANGED is VM_STATE, HOST_WEBSOCKET_DISCONNECTED is "
+        "LINK_DOWN.\n"
+        "The screen refreshes up to 10 times a second while things change or keys are pressed, and once a "
+        "second when nothing happens (--refresh HZ caps it for slow links)."
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -49,11 +64,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("what it does")
         for key, what in KEYS:
             table.add_row(key, what)
-        with VerticalScroll(id="help-body"):
-            yield Static(Text("hubtop — keys", style="bold"), id="help-title")
+        body = VerticalScroll(id="help-body", classes="dialog")
+        body.border_title = plain_title("hubtop: keys and what the screen shows")
+        body.border_subtitle = plain_title("Escape, q or ? closes")
+        with body:
             yield Static(table)
-            yield Static(Text("\n" + LEGEND))
-            yield Static(Text("\nEscape, q or ? closes this screen.", style="dim"))
+            yield Static(Text("\n" + self.app.glyphs.text(legend(self.app.glyphs))))
 
     def action_dismiss(self) -> None:
         self.dismiss(None)
