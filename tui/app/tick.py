@@ -137,7 +137,9 @@ class Tick:
             self._counts = (j.received, live.rate(), j.malformed, j.duplicates)
             tones = {"error": "bold", "warn": "bold"}
             compact = self.size.width < 120
-            self._totals = tuple((text, tones.get(tone, "")) for text, tone in totals(live.cluster).parts(compact))
+            g = self.glyphs
+            parts = totals(live.cluster).parts(compact, g.health, g.link, g.vm, g.unknown)
+            self._totals = tuple((text, tones.get(tone, "")) for text, tone in parts)
         events, rate, malformed, duplicates = self._counts
         monitor = self.monitor
         replay = ""

@@ -71,8 +71,8 @@ class Tools:
             return
         # OSC 52 under tmux is forwarded by tmux itself (set-clipboard on), not by passthrough
         if self.send_sequence(clip.sequence, passthrough=False):
-            self.notify(f"copied {what}: {clip.text}\n(if it did not arrive, the terminal refuses OSC 52; in tmux: "
-                        "set -g set-clipboard on; select the text above to copy it by hand)", title="Copy", timeout=8)
+            self.notify(f"copied {what}: {clip.text} (if it did not arrive, the terminal refuses OSC 52; in tmux: "
+                        "set -g set-clipboard on; or select it here)", title="Copy", timeout=8)
         else:
             self.notify(f"no terminal to copy to; {what}: {clip.text}", severity="warning", timeout=8)
 

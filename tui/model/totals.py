@@ -10,6 +10,7 @@ of) is made safe for a terminal here.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..protocol.text import clean
@@ -52,26 +53,29 @@ class Totals:
     def links_down(self) -> int:
         return self.count(link=Link.DISCONNECTED) + self.count(link=Link.DEGRADED)
 
-    def parts(self, compact: bool = False) -> list[tuple[str, str]]:
+    def parts(self, compact: bool = False, health: Mapping[str, str] = HEALTH_SYMBOL,
+              links: Mapping[str, str] = LINK_SYMBOL, vms: Mapping[str, str] = VM_SYMBOL,
+              unknown_symbol: str = "?") -> list[tuple[str, str]]:
         """The summary as (text, tone) pieces, tone one of "" (plain), "ok", "warn", "error": ``12 hosts``,
         ``✖ 1 unhealthy``, ``⨯ 2 links down``, ``240 VMs``, ``▶ 200 running`` ... (``compact``: VM states by
-        symbol only, for 80 columns). Safe for a terminal."""
+        symbol only, for 80 columns; the symbol maps: another set, ASCII say). Safe for a terminal."""
         out = [(f"{self.hosts:,} host{'s' if self.hosts != 1 else ''}", "")]
         if self.unhealthy:
-            out.append((f"{HEALTH_SYMBOL['unhealthy']} {self.unhealthy:,} unhealthy", "error"))
+            out.append((f"{health.get('unhealthy', unknown_symbol)} {self.unhealthy:,} unhealthy", "error"))
         down = self.links_down
         if down:
-            out.append((f"{LINK_SYMBOL['disconnected']} {down:,} link{'s' if down != 1 else ''} down", "warn"))
+            symbol = links.get("disconnected", unknown_symbol)
+            out.append((f"{symbol} {down:,} link{'s' if down != 1 else ''} down", "warn"))
         unknown = self.hosts - self.count(health=HEALTHY) - self.unhealthy
         if unknown:
-            out.append((f"? {unknown:,} health unknown", "warn"))
+            out.append((f"{unknown_symbol} {unknown:,} health unknown", "warn"))
         if self.hosts and not (self.unhealthy or down or unknown):
-            out.append((f"{HEALTH_SYMBOL['healthy']} all healthy", "ok"))
+            out.append((f"{health.get('healthy', unknown_symbol)} all healthy", "ok"))
         out.append((f"{self.vms:,} VM{'s' if self.vms != 1 else ''}", ""))
         for state, n in self.states[:MAX_STATES]:
             tone = "ok" if state == "running" else "" if state in SETTLED_STATES else "warn"
-            name = "" if compact and state in VM_SYMBOL else f" {clean(state, 24)}"
-            out.append((f"{VM_SYMBOL.get(state, '?')} {n:,}{name}", tone))
+            name = "" if compact and state in vms else f" {clean(state, 24)}"
+            out.append((f"{vms.get(state, unknown_symbol)} {n:,}{name}", tone))
         return [(text, tone) for text, tone in out if text]
 
     def line(self, sep: str = "  ", compact: bool = False) -> str:

@@ -90,6 +90,10 @@ class MainScreen(Screen[None]):
         self.layout_plan = new
         tiny = new.mode is Mode.TINY
         self.set_class(tiny, "-tiny")
+        # inline, as the panes' own displays below are (an inline style outranks the stylesheet's)
+        for selector in ("#status", "#filter-row", "#main", "#log"):
+            self.query_one(selector).display = not tiny
+        self.query_one("#tiny").display = tiny
         if tiny:
             self.query_one("#tiny", Static).update(
                 f"hubtop needs at least {TINY[0]}x{TINY[1]} ({width}x{height} now);\n"

@@ -168,7 +168,7 @@ class HostTree(TreeBuild, VirtualList):
             self._order_dirty = True
         if changes.structure:
             if changes.hosts_changed or self.query or self._built_for != self._generation:
-                self.invalidate(urgent=False)
+                self.invalidate(urgent=not self.rows)  # the first hosts: at once (the title already counts them)
             else:  # only some hosts' VMs came or went: splice their blocks, no walk over the other rows
                 self._generation += 1
                 self._built_for = self._generation
