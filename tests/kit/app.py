@@ -43,12 +43,12 @@ def static_text(static, width: int = 200) -> str:
     return console.export_text()
 
 
-def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7) -> HubtopApp:
+def seeded_app(hosts: int = 6, vms: int = 4, steps: int = 30, seed: int = 7, **options: Any) -> HubtopApp:
     """An app with no socket: a seeded world's snapshot and events go straight into its feed, with the
-    clock frozen, so every run draws the same screen."""
+    clock frozen, so every run draws the same screen. ``options`` are the app's (``ascii``, ``ansi``, ...)."""
     world = World(hosts=hosts, vms=vms, seed=seed, epoch=FROZEN_AT - 3600)
     settings = Settings(url="http://127.0.0.1:5680", token=SecretStr("snapshot-token"))
-    app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT, ansi=False)
+    app = HubtopApp(settings, start_feed=False, clock=lambda: FROZEN_AT, **{"ansi": False, **options})
     feed = app.monitor.feed
     # the rates' own clock stands still too, so every rate reads 0 (the app takes no clock for its feed's rates:
     # the feed's documented ``clock`` attribute is the way in)

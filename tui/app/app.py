@@ -184,8 +184,15 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
         try:
             fg, bg = Color.parse(variables["foreground"]), Color.parse(variables["background"])
             variables["muted"] = bg.blend(fg.with_alpha(1.0), 0.62).hex
-        except Exception:  # a theme without these: fall back to Textual's own muted text
+            # the cursor row: the background tinted toward the theme's primary, opaque, so a row's own colours
+            # (red for unhealthy, green for running) stay readable on it, dark and light themes alike
+            primary = Color.parse(variables["primary"]).with_alpha(1.0)
+            variables["cursor-row"] = bg.blend(primary, 0.38).hex
+            variables["cursor-row-blur"] = bg.blend(primary, 0.16).hex
+        except Exception:  # a theme without these: fall back to Textual's own
             variables["muted"] = variables.get("foreground-muted", "#888888")
+            variables["cursor-row"] = variables.get("block-cursor-background", "#0178d4")
+            variables["cursor-row-blur"] = variables.get("block-cursor-blurred-background", "#333333")
         return variables
 
     # ------------------------------------------------------------------ lifecycle
