@@ -28,6 +28,11 @@ def clock_label(ts: float, utc: bool, with_ms: bool = False) -> str:
     return f"{text} {'UTC' if utc else moment.strftime('%Z') or 'local'}"
 
 
+#: actions about the main screen's panes: not offered while a view (jobs, VMs, logs) or a dialog is on top
+MAIN_ONLY = frozenset(("sort", "problems", "mute", "narrow", "copy", "vm_table", "jobs", "host_logs",
+                       "hold_or_pause", "follow_log", "toggle_utc"))
+
+
 class Actions:
     """The keys' actions (``self`` is the app)."""
 
@@ -110,6 +115,8 @@ class Actions:
         # in the filter, "/" is text the Input takes itself; with a dialog or the palette open it is theirs
         if action == "filter" and (self.focused is self.filter_box or len(self.screen_stack) > 1):
             return False
+        if action in MAIN_ONLY and self.screen is not getattr(self, "main_screen", None):
+            return False  # a view's own keys (and footer) are its own: the tree's actions wait for the tree
         if action == "follow_log":  # End resumes the log only where it means that
             return self.focused is self.log_view
         if action == "reconnect":  # in the footer while the feed is down or still connecting

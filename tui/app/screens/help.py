@@ -14,19 +14,30 @@ from ..glyphs import Glyphs
 from ..safe import title as plain_title
 
 KEYS: list[tuple[str, str]] = [
-    ("/", "filter hosts as you type (hostname, description, host id prefix, VM name)"),
-    ("Enter / Escape (in filter)", "keep the filter / clear it; either goes back to the tree"),
+    ("/", "filter hosts: words (hostname, description, id prefix, VM name), state:running health:unhealthy "
+          "link:down os:ubuntu tag:ci arch:arm64 host: vm: (prefixes, ANDed, -term negates, \"quoted phrase\")"),
+    ("/ (log focused)", "search the event log: message, host, VM and the frame's text; Ctrl+R: regex"),
+    ("Enter / Escape (in /)", "keep it / clear it; either goes back to the pane"),
+    ("!", "problems only: unhealthy, link down, unsure; VMs failing or in transition (with a filter too)"),
+    ("s", "sort hosts: name (natural) → problems first → VM count → last heard; VMs by state, then name"),
+    ("m (log)", "mute the row's message type: hidden from the log, still applied (the palette unmutes)"),
     ("Tab / Shift+Tab", "move between panes: tree, event log, channels, details (one-column mode: tree or log)"),
-    ("↑ ↓ PgUp PgDn Home End", "move the cursor (End in the log: follow it again)"),
-    ("→ / ← / Space", "expand / collapse a host"),
+    ("↑ ↓ PgUp PgDn g G", "move the cursor; g / G the first / last row (End or G in the log: follow it again)"),
+    ("] / [", "the next / previous host"),
+    ("→ / ← / Space", "expand / collapse a host; + / - every host"),
     ("Enter (tree)", "the details of the host or VM"),
     ("Enter (log)", "the event's full JSON"),
-    ("p", "hold / resume the event log (the feed goes on; HELD +N new)"),
+    ("y / Y", "copy the selected host's or VM's id / name (OSC 52: works over SSH; tmux: set-clipboard on)"),
+    ("v", "every VM in one table (sortable columns); Enter selects it in the tree"),
+    ("J", "jobs (the job_manager channel): state, progress, owner, message; Enter: the job's JSON"),
+    ("L", "the selected host's service logs: a level filter and search"),
+    ("p", "hold / resume the event log (the feed goes on; HELD +N new); in a replay: pause / resume it"),
     ("n", "narrow the log to the selected host or VM; it follows the selection; again: everything"),
     ("c", "channel subscriptions (Space toggles; global is always on)"),
-    ("e", "export the journal to a new JSON-lines file (never overwrites)"),
+    ("r", "reconnect now, skipping the backoff wait (shown in the footer while reconnecting)"),
+    ("e", "export the journal as a replayable recording (hubtop replay FILE; never overwrites)"),
     ("u", "times in UTC / local time"),
-    ("Ctrl+P", "command palette: every action, channel toggles with their state, the theme"),
+    ("Ctrl+P", "command palette: every action, sort orders, channel toggles, unmute, panes, the theme"),
     ("? / F1", "this help"),
     ("q / Ctrl+C", "quit (Ctrl+Q too); Ctrl+Z suspends (fg comes back)"),
 ]
@@ -48,8 +59,12 @@ def legend(g: Glyphs) -> str:
         "duplicate frames, and HELD +N new while the log is held. Message names in the log are shortened "
         "the same way everywhere: HOST_VM_STATE_CHANGED is VM_STATE, HOST_WEBSOCKET_DISCONNECTED is "
         "LINK_DOWN.\n"
-        "The screen refreshes up to 10 times a second while things change or keys are pressed, and once a "
-        "second when nothing happens (--refresh HZ caps it for slow links)."
+        "Notifications (a host turning unhealthy, a link lost for a minute, a job failing) come as a toast, the "
+        "bell and a desktop notification (OSC 9 / 777; under tmux: set -g allow-passthrough on); each can be "
+        "turned off in the profile's notify table. The sort order, muted types, collapsed hosts, the panes and "
+        "the theme are remembered per profile.\n"
+        "The screen refreshes up to 10 times a second while keys are pressed, twice a second while the feed "
+        "changes things, and once a second when nothing happens (--refresh HZ caps it for slow links)."
     )
 
 
