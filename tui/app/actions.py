@@ -112,6 +112,8 @@ class Actions:
     # ------------------------------------------------------------------ which keys apply
 
     def check_action(self: HubtopApp, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if getattr(self, "filter_box", None) is None:  # a key before the main screen is up: only quit and help
+            return action in ("quit", "help", "command_palette")
         # in the filter, "/" is text the Input takes itself; with a dialog or the palette open it is theirs
         if action == "filter" and (self.focused is self.filter_box or len(self.screen_stack) > 1):
             return False
