@@ -102,6 +102,21 @@ def test_log_lines_are_safe_and_bounded():
     assert len(line.text) < 2100
 
 
+def test_a_hosts_lines_keep_the_servers_order_when_delivered_out_of_it():
+    # the real server can broadcast two lines of one host in either order: the frames' times decide
+    cluster = Cluster()
+    cluster.load_snapshot([host_record()], [])
+    for n, second in ((1, 1), (2, 3), (3, 2), (4, 4)):  # the line written at :02 arrives after the one at :03
+        item = parse_frame(json.dumps({"id": f"log{n}", "event_type": "orchestrator", "message": "HOST_LOGS_UPDATE",
+                                       "timestamp": f"2026-01-01T00:00:0{second}Z",
+                                       "body": {"host_id": HOST, "log": {"level": "info", "message": f"at {second}",
+                                                                          "time": ""}}}), received_at=1000.0 + n)
+        cluster.apply(item)
+    logs = cluster.service_logs
+    assert [m.line.text for m in logs.view(HOST)] == ["at 1", "at 2", "at 3", "at 4"]
+    assert logs.last_seq(HOST) == 4  # the newest added, whatever its place
+
+
 # ------------------------------------------------------------------ the event log
 
 

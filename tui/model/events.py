@@ -83,7 +83,7 @@ class EventRules(VMRules):
             body = event.body
             if event.message == "System Log" and isinstance(body, dict):
                 self.service_logs.add(SERVER, body.get("level"), body.get("message"), body.get("time"),
-                                      event.received_at)
+                                      event.received_at, order_key(event.timestamp))
             return NOTHING
         else:
             return NOTHING
@@ -248,7 +248,8 @@ class EventRules(VMRules):
             return NOTHING
         log = body["log"]
         host.logs.append((event.received_at, log["level"] or "info", log["message"]))
-        self.service_logs.add(host.id, log["level"], log["message"], log["time"], event.received_at)
+        self.service_logs.add(host.id, log["level"], log["message"], log["time"], event.received_at,
+                              order_key(event.timestamp))
         self._dirty_hosts.add(host.id)
         return CHANGED_HOST
 

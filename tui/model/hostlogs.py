@@ -58,6 +58,8 @@ class LogLine:
     time: str = ""
     #: the level as sent, when it was not one of LEVELS (safe; "" otherwise)
     sent_level: str = ""
+    #: where the line sorts: its frame's timestamp (:func:`~tui.model.order.order_key`; "" for none)
+    key: str = ""
 
     @property
     def rank(self) -> int:
@@ -92,13 +94,16 @@ class HostLogs:
         """The keys that have lines, most recently written last."""
         return list(self._logs)
 
-    def add(self, host_id: str, level: object, message: object, time: object = "", at: float = 0.0) -> LogLine:
-        """Keep one line of ``host_id``'s log (:data:`SERVER` for the server's own)."""
+    def add(self, host_id: str, level: object, message: object, time: object = "", at: float = 0.0,
+            key: str = "") -> LogLine:
+        """Keep one line of ``host_id``'s log (:data:`SERVER` for the server's own). ``key`` orders it (its
+        frame's timestamp as :func:`~tui.model.order.order_key`): the real server can deliver two lines of a
+        host in either order, and a line older than the newest is put in its place, not at the end."""
         self.seq += 1
         word = level_of(level)
         sent = str(level or "").strip()
         line = LogLine(self.seq, at, word, clean(message, LINE_LIMIT), clean(time, 64),
-                       clean(sent, 24) if sent and sent.lower() != word else "")
+                       clean(sent, 24) if sent and sent.lower() != word else "", key)
         logs = self._logs.get(host_id)
         if logs is None:
             logs = self._logs[host_id] = deque()
@@ -107,7 +112,13 @@ class HostLogs:
         if len(logs) >= self.per_host:
             logs.popleft()
             self._count -= 1
-        logs.append(line)
+        if key and logs and logs[-1].key > key:  # late: after the last line that is not newer
+            i = len(logs)
+            while i and logs[i - 1].key > key:
+                i -= 1
+            logs.insert(i, line)
+        else:
+            logs.append(line)
         self._count += 1
         while self._count > self.total:  # from the host quiet longest (never the one just written)
             oldest_key, oldest = next(iter(self._logs.items()))
@@ -118,18 +129,19 @@ class HostLogs:
         return line
 
     def lines(self, host_id: str, since: int = 0) -> list[LogLine]:
-        """The host's lines, oldest first (``since``: only those with a seq after it)."""
+        """The host's lines, oldest first by their frames' time (``since``: only those with a seq after it,
+        in that order; a late one among them is not the last)."""
         logs = self._logs.get(host_id)
         if not logs:
             return []
-        if since <= 0 or logs[0].seq > since:
+        if since <= 0:
             return list(logs)
         return [line for line in logs if line.seq > since]
 
     def last_seq(self, host_id: str) -> int:
-        """The seq of the host's newest line (0 without lines): a view repaints when it moves."""
+        """The seq of the host's most recently added line (0 without lines): a view repaints when it moves."""
         logs = self._logs.get(host_id)
-        return logs[-1].seq if logs else 0
+        return max(line.seq for line in logs) if logs else 0
 
     def view(self, host_id: str, level: str = "", matcher: Matcher | None = None,
              since: int = 0) -> list[LogMatch]:
