@@ -140,6 +140,15 @@ def test_totals(cluster):
     assert totals(cluster) == t  # equal totals compare equal: a bar skips a repaint
 
 
+def test_compact_totals_count_states_that_share_a_symbol_once():
+    c = Cluster()
+    c.load_snapshot([host("h", "mac-1")], [vm("v1", "h", "a", state="stopping"), vm("v2", "h", "b", state="suspending"),
+                                           vm("v3", "h", "c", state="starting"), vm("v4", "h", "d", state="resuming")])
+    compact = totals(c).line(compact=True)
+    assert "↘ 2" in compact and "↗ 2" in compact and compact.count("↘") == 1 and compact.count("↗") == 1
+    assert "1 stopping" in totals(c).line() and "1 suspending" in totals(c).line()  # the words keep them apart
+
+
 def test_totals_of_a_healthy_fleet_and_of_nothing():
     c = Cluster()
     assert totals(c).line() == "0 hosts  0 VMs"

@@ -72,10 +72,16 @@ class Totals:
         if self.hosts and not (self.unhealthy or down or unknown):
             out.append((f"{health.get('healthy', unknown_symbol)} all healthy", "ok"))
         out.append((f"{self.vms:,} VM{'s' if self.vms != 1 else ''}", ""))
+        shown: dict[str, list] = {}  # compact: states that share a symbol (starting, resuming) share a count
         for state, n in self.states[:MAX_STATES]:
             tone = "ok" if state == "running" else "" if state in SETTLED_STATES else "warn"
-            name = "" if compact and state in vms else f" {clean(state, 24)}"
-            out.append((f"{vms.get(state, unknown_symbol)} {n:,}{name}", tone))
+            symbol = vms.get(state, unknown_symbol)
+            key = symbol if compact and state in vms else state
+            if key in shown:
+                shown[key][1] += n
+            else:
+                shown[key] = [symbol, n, "" if compact and state in vms else f" {clean(state, 24)}", tone]
+        out.extend((f"{symbol} {n:,}{name}", tone) for symbol, n, name, tone in shown.values())
         return [(text, tone) for text, tone in out if text]
 
     def line(self, sep: str = "  ", compact: bool = False) -> str:
