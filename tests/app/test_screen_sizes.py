@@ -4,6 +4,9 @@ rather than cut; below 40x10 a line saying what hubtop needs; ASCII and a light 
 
 from __future__ import annotations
 
+import html
+import re
+
 from kit.app import screen_text, seeded_app, static_text
 from textual.geometry import Region
 
@@ -72,16 +75,25 @@ async def test_tab_switches_the_one_column_between_tree_and_log() -> None:
         assert app.host_tree.display and app.focused is app.host_tree
 
 
-async def test_ascii_draws_no_character_outside_ascii() -> None:
-    app = seeded_app()
-    app.glyphs = __import__("tui.app.glyphs", fromlist=["ASCII"]).ASCII
+def screen_characters(app) -> list[str]:
+    """Every piece of text on the whole screen (borders, scrollbars, toasts, the footer), from its screenshot."""
+    svg = app.export_screenshot()
+    return [html.unescape(t).replace("\xa0", " ") for t in re.findall(r"<text[^>]*>(.*?)</text>", svg, re.S)]
+
+
+async def test_ascii_draws_no_character_outside_ascii_anywhere() -> None:
+    app = seeded_app(ascii=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         lines = screen_text(app.host_tree) + screen_text(app.log_view)
         assert any(line.strip() for line in lines)
-        assert all(line.isascii() for line in lines), [line for line in lines if not line.isascii()]
-        svg_free = [str(app.host_tree.border_title), static_text(app.status_bar, width=100)]
-        assert all(text.isascii() for text in svg_free), svg_free
+        await pilot.press("s")  # a toast too
+        for keys in ((), ("question_mark",), ("escape", "v"), ("escape", "J"), ("escape", "L")):
+            for key in keys:
+                await pilot.press(key)
+            await pilot.pause(0.3)
+            texts = screen_characters(app)
+            assert texts and all(t.isascii() for t in texts), (keys, [t for t in texts if not t.isascii()])
 
 
 async def test_a_light_theme_keeps_muted_text_dimmer_than_text() -> None:

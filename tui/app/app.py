@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.color import Color
 from textual.driver import Driver
 from textual.screen import Screen
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
@@ -51,6 +52,7 @@ from .widgets.event_log import EventLog
 from .widgets.host_details import HostDetails
 from .widgets.host_tree import HostTree
 from .widgets.status_bar import StatusBar
+from .widgets.virtual_list import AsciiScrollBar
 
 #: the fastest the screen refreshes (``--refresh`` caps it lower for slow links)
 MAX_HZ = 10.0
@@ -152,6 +154,7 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
         self._counts: tuple[int, float, int, int] | None = None
         self._totals: tuple[tuple[str, str], ...] = ()
         self._channels_asked: tuple[int, tuple[str, ...]] = (0, ())
+        self._scrollbars: type[ScrollBarRender] | None = None
         self._down_since: float | None = None
         self.ingest: Worker | None = None
         #: why the ingest side stopped, when it failed (shown in the status bar)
@@ -209,6 +212,9 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
         self.filter_note = screen.query_one("#filter-note", Static)
         self.status_bar.glyphs = self.glyphs
         self.set_class(self.glyphs.ascii, "-ascii")
+        if self.glyphs.ascii:  # every scrollbar of whole cells (no eighth blocks on a Linux console); put back on exit
+            self._scrollbars = ScrollBar.renderer
+            ScrollBar.renderer = AsciiScrollBar
         # 16 or 8 colours: the theme's shades of green and red would all fall to grey; the base palette keeps them
         ansi = self.console.color_system in ("standard", "windows") if self.ansi is None else self.ansi
         self.set_class(ansi, "-ansi")
@@ -241,6 +247,8 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
         self.refresh_from_model()
 
     def on_unmount(self) -> None:
+        if self._scrollbars is not None:
+            ScrollBar.renderer = self._scrollbars
         if self._pace is not None:
             self._pace.stop()
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):

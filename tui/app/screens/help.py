@@ -77,8 +77,9 @@ class HelpScreen(ModalScreen[None]):
         table = Table(show_header=True, header_style="bold", box=None, padding=(0, 2))
         table.add_column("key", no_wrap=True)
         table.add_column("what it does")
+        g = self.app.glyphs
         for key, what in KEYS:
-            table.add_row(key, what)
+            table.add_row(g.text(key), g.text(what))
         body = VerticalScroll(id="help-body", classes="dialog")
         body.border_title = plain_title("hubtop: keys and what the screen shows")
         body.border_subtitle = plain_title("Escape, q or ? closes")

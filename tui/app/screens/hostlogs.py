@@ -128,7 +128,8 @@ class HostLogsScreen(Screen[None]):
         shown = f"{len(log.rows):,} of {self.total:,} lines"
         follow = "following" if log.following else \
             ("held" + (f", +{log.new_count:,} new" if log.new_count else "") + " (End follows)")
-        titles = (" · ".join(words), f"{shown} · {follow}")
+        g = self.app.glyphs
+        titles = (g.text(" · ".join(words)), g.text(f"{shown} · {follow}"))
         if titles != self._titles:
             self._titles = titles
             box = self.query_one("#logs-box")

@@ -55,7 +55,7 @@ class JobsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         box = Vertical(id="jobs-box", classes="view-box")
         box.border_title = plain_title("Jobs")
-        box.border_subtitle = plain_title("Enter: steps and JSON · Escape or q: back")
+        box.border_subtitle = plain_title(self.app.glyphs.text("Enter: steps and JSON · Escape or q: back"))
         with box:
             yield Static("", id="jobs-head", classes="view-head", markup=False)
             yield Static("", id="jobs-empty", classes="view-empty", markup=False)
@@ -197,7 +197,7 @@ class JobDetailScreen(ModalScreen[None]):
         badge, _ = job_badge(self.state, glyphs)
         body = VerticalScroll(id="job-body", classes="view-dialog")
         body.border_title = plain_title(f"Job {self.kind} {self.job_id[:8]} on {self.host}: {badge}")
-        body.border_subtitle = plain_title(f"as of {self.as_of} · Escape, q or Enter closes")
+        body.border_subtitle = plain_title(glyphs.text(f"as of {self.as_of} · Escape, q or Enter closes"))
         with body:
             steps = Text()
             steps.append("Steps\n", style="bold")

@@ -109,7 +109,8 @@ class VmTableScreen(Screen[VmKey | None]):
         words = f"VMs: {shown} · by {title}, {order}"
         if table.filter_text.strip():
             words += f" · filter {table.filter_text.strip()!r}"
-        titles = (words, "Enter selects it in the tree · Escape or q: back")
+        g = self.app.glyphs
+        titles = (g.text(words), g.text("Enter selects it in the tree · Escape or q: back"))
         if titles != self._titles:
             self._titles = titles
             box = self.query_one("#vms-box")

@@ -7,6 +7,8 @@ follows a stable key, keyboard and mouse navigation. Subclasses implement :meth:
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -15,8 +17,16 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBarRender
 from textual.strip import Strip
 from textual.widget import Widget
+
+
+class AsciiScrollBar(ScrollBarRender):
+    """A scrollbar of whole cells: the thumb's ends drawn without the eighth-block characters."""
+
+    VERTICAL_BARS: ClassVar[list[str]] = [" "] * 8
+    HORIZONTAL_BARS: ClassVar[list[str]] = [" "] * 8
 
 
 class VirtualList(ScrollView, can_focus=True):
