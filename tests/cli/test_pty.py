@@ -74,3 +74,24 @@ async def test_y_copies_the_selected_hosts_id_through_osc_52(tmp_path) -> None:
             assert await asyncio.to_thread(app.wait) == 0
         finally:
             app.close()
+
+
+async def test_ctrl_z_suspends_and_coming_back_draws_every_cell_again(tmp_path) -> None:
+    async with simulator(hosts=3, vms=2, frozen=True) as sim:  # frozen: nothing would redraw on its own
+        app = PtyApp(["--url", sim.url], env_for(sim, tmp_path))
+        try:
+            await run_until(app, b"Hosts (3)")
+            await asyncio.sleep(1.0)
+            mark = len(app.seen())
+            app.write(b"\x1a")  # Ctrl+Z
+            await run_until(app, LEAVE_ALT_SCREEN, since=mark)  # the terminal handed back to the shell
+            stopped = os.waitpid(app.pid, os.WUNTRACED)[1]
+            assert os.WIFSTOPPED(stopped)
+            mark = len(app.seen())
+            app.signal(signal.SIGCONT)  # what fg does
+            await run_until(app, b"Hosts (3)", since=mark)  # the tree's border: not a changed row, a full redraw
+            await run_until(app, b"Quit", since=mark)  # and the footer
+            app.write(b"q")
+            assert await asyncio.to_thread(app.wait) == 0
+        finally:
+            app.close()

@@ -231,6 +231,8 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
                             severity="warning", timeout=8)
         for warning in self.alert_warnings:
             self.notify(warning, title="Notifications", severity="warning", timeout=10)
+        # back from Ctrl+Z (fg): the terminal holds what the shell drew meanwhile; draw every cell again
+        self.app_resume_signal.subscribe(self, self._redraw_all)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop = asyncio.get_running_loop()
             for sig, code in SIGNAL_EXIT.items():  # a closed SSH session or `kill`: put the terminal back
@@ -245,6 +247,10 @@ class HubtopApp(Tick, Actions, Find, Tools, App[None]):
                                           exit_on_error=False)
         self._pace = self.set_interval(self.tick_s, self._on_pace)
         self.refresh_from_model()
+
+    def _redraw_all(self, _app: object = None) -> None:
+        self.screen.refresh()
+        self.refresh(layout=True)
 
     def on_unmount(self) -> None:
         if self._scrollbars is not None:
