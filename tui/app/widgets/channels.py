@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from ...protocol.models import CHANNELS
+from .fit import Part, fit
 from .virtual_list import VirtualList
 
 
@@ -64,14 +65,19 @@ class ChannelList(VirtualList):
         elif row.confirmed and row.wanted:
             box, style, note = f"[{on}]", st("channels--on"), "subscribed"
         elif row.wanted and not row.confirmed:
-            box, style, note = f"[{pending}]", st("channels--pending"), "asked, not confirmed"
+            box, style, note = f"[{pending}]", st("channels--pending"), "unconfirmed"
         elif row.confirmed and not row.wanted:
             box, style, note = f"[{pending}]", st("channels--pending"), "unsubscribing"
         else:
             box, style, note = "[ ]", st("channels--off"), "off"
-        name = f" {box} {row.name:<14}"
-        figures = f"{row.count:>9,}  {row.rate:>7,.1f}/s  "
-        return [Segment(name, style), Segment(figures, st("channels--dim")), Segment(note, st("channels--dim"))]
+        ellipsis = "..." if ascii else "…"
+        parts = [
+            Part(f" {box} {row.name:<14}", style),
+            Part(f"{row.count:>9,}", st("channels--dim"), drop=3),
+            Part(f"  {row.rate:>7,.1f}/s", st("channels--dim"), drop=2),
+            Part(f"  {note}", st("channels--dim"), cut=True, least=6),
+        ]
+        return fit(parts, width, ellipsis)
 
     def action_select(self) -> None:
         if 0 <= self.cursor < len(self.channel_rows):
