@@ -43,11 +43,22 @@ class Find:
         if box.value != text:
             with box.prevent(Input.Changed):
                 box.value = text
-        self._note_find()
+        self._note_find(self._text_error())  # the error of this line's text, not the other one's
         # focus it now, not after the messages already waiting (``focus()`` defers): the keys a fast typist
         # sent right after the "/" are among them, and must go into the filter, not to the tree's bindings
         box.can_focus = True
         self.screen.set_focus(box)
+
+    def _text_error(self: HubtopApp) -> str:
+        """Why the text the line holds for its target cannot be used ("" when it can)."""
+        try:
+            if self.find_target == "log":
+                make_matcher(self.log_search, self.log_regex)
+            else:
+                parse_query(self.tree_filter, problems=self.problems_only)
+        except (QueryError, PatternError) as exc:
+            return exc.message
+        return ""
 
     def action_search_log(self: HubtopApp) -> None:
         """The log's search from anywhere (the palette): the log takes the focus, then ``/``."""

@@ -25,6 +25,7 @@ from ..state import UiState, save_state
 
 if TYPE_CHECKING:
     from .app import HubtopApp
+    from .widgets.host_tree import HostTree
 
 #: the sequences written, newest last (a test reads them; the headless driver writes nothing)
 SENT_MOST = 64
@@ -32,6 +33,9 @@ SENT_MOST = 64
 
 class Tools:
     """Copy, notifications, views, reconnect, state, replay and export (``self`` is the app)."""
+
+    #: the remembered state is being applied (nothing is saved meanwhile)
+    _applying_state = False
 
     # ------------------------------------------------------------------ the terminal
 
@@ -126,6 +130,12 @@ class Tools:
     def action_expand_tree(self: HubtopApp) -> None:
         self.host_tree.action_expand_all()
 
+    def on_host_tree_changed(self: HubtopApp, message: HostTree.Changed) -> None:
+        """A host collapsed or expanded (a key, or the palette): remembered now, as the sort and the mutes are,
+        not only when something else happens to be saved before the app ends. Textual runs the handler of each
+        class in the MRO, so this runs besides :class:`~tui.app.actions.Actions`' own, which syncs the tree."""
+        self.save_ui_state()
+
     def ensure_channel(self: HubtopApp, channel: str) -> None:
         """Subscribe to ``channel`` if it is not (a view that needs it asks)."""
         if channel not in self.monitor.wanted_channels:
@@ -191,14 +201,24 @@ class Tools:
         """What was remembered: the theme, the sort order, the muted types, collapsed hosts and panes."""
         from ..model.sorting import SortOrder
 
-        if state.theme and state.theme in self.available_themes:
-            self.theme = state.theme
+        self._applying_state = True  # the theme's watcher must not save a half-applied state over the file
+        try:
+            if state.theme and state.theme in self.available_themes:
+                self.theme = state.theme
+        finally:
+            self._applying_state = False
         self.host_tree.order = SortOrder.parse(state.sort)
         for name in state.muted:
             self.log_view.mute.add(name)
         self.log_view.find = type(self.log_view.find)(None, self.log_view.mute)
         self.host_tree.collapsed.update(state.collapsed)
         self.panes.update({k: v for k, v in state.panes.items() if k in self.panes})
+
+    def watch_theme(self: HubtopApp, theme: str) -> None:
+        """A theme picked (the palette's "Theme" command): remembered now, as the sort and the mutes are. Not
+        before the screen is up, nor while the remembered state is being applied."""
+        if getattr(self, "host_tree", None) is not None and not self._applying_state:
+            self.save_ui_state()
 
     def save_ui_state(self: HubtopApp) -> None:
         if not self.remember:
