@@ -373,13 +373,7 @@ class HostTree(TreeBuild, VirtualList):
                 if rows[j][0] == "h":
                     self.set_cursor(j)
                     return
-        else:
-            if rows[i][0] == "v":  # inside a block: its own host first
-                found = self.row_of(("h", rows[i][1], ""))
-                i = found if found is not None else i
-                if i != self.cursor:
-                    self.set_cursor(i)
-                    return
+        else:  # from a VM row, the nearest host above is its own
             for j in range(i - 1, -1, -1):
                 if rows[j][0] == "h":
                     self.set_cursor(j)
