@@ -71,6 +71,8 @@ class Tick:
         if rows is not None:
             self.channels.show(rows)
         tree.set_stale(info.stale)
+        if not tree.rows:
+            tree.set_empty_note(self._empty_note(info, snapshots, total))
         self._titles(total)
         self._announce(info)
         if alerts:
@@ -165,6 +167,14 @@ class Tick:
             totals=self._totals,
             replay=replay,
         )
+
+    def _empty_note(self: HubtopApp, info: StatusInfo, snapshots: int, total: int) -> str:
+        """Why the tree has no rows."""
+        if self.host_tree.query and total:
+            return f"no host or VM matches “{self.host_tree.filter_text}” (Escape clears the filter)"
+        if not snapshots:
+            return f"no listing from the server yet: {info.text}"
+        return "the server lists no hosts (they appear as they register)"
 
     def _stale(self: HubtopApp, live: LiveView, state: str) -> str:
         """Why the tree may not be the server's now: the feed is down, or the orchestrator channel is off."""

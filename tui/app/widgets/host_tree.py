@@ -36,7 +36,7 @@ from ...protocol.text import clean
 from ..glyphs import UNICODE, Glyphs
 from .fit import fit, widths
 from .tree_build import TreeBuild
-from .tree_paint import host_parts, short_age, vm_parts
+from .tree_paint import empty_row, host_parts, short_age, vm_parts
 from .tree_rows import FullRows, HostKey, HostView, VMBlock, VMRow, host_view
 from .virtual_list import VirtualList
 
@@ -110,6 +110,8 @@ class HostTree(TreeBuild, VirtualList):
         self._lit: dict[int, bool] = {}
         #: why the rows may not be the server's now ("" when live): the rows are dimmed
         self.stale = ""
+        #: why there are no rows (shown in their place)
+        self.empty_note = ""
 
     # ------------------------------------------------------------------ model -> view
 
@@ -261,7 +263,18 @@ class HostTree(TreeBuild, VirtualList):
             self.stale = why
             self.refresh()
 
+    def set_empty_note(self, note: str) -> None:
+        """What the tree says while it has no rows (why it is empty); repainted only when it changes."""
+        if note != self.empty_note:
+            self.empty_note = note
+            if not self.rows:
+                self.refresh()
+
     def render_line(self, y: int) -> Strip:
+        if not self.rows and y == 0 and self.empty_note:  # an empty tree says why, never a blank box
+            width = self.scrollable_content_region.width
+            return Strip(empty_row(self.empty_note, width, self.style_for, self.glyphs)).crop_extend(
+                0, width, self.base_style)
         strip = super().render_line(y)
         if self.stale:  # a frozen tree must not look live: every row dimmed, its colours kept
             strip = Strip(Segment.apply_style(list(strip), post_style=self.style_for("host-tree--stale")),

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.segment import Segment
 from rich.style import Style
 
 from ...model.describe import VM_TONE, ago
 from ...model.entities import LINK_CONNECTED, UNKNOWN
 from ..glyphs import Glyphs
-from .fit import Part
+from .fit import Part, fit
 from .tree_rows import HostView, VMRow
 
 Styles = Callable[[str], Style]
@@ -62,3 +63,8 @@ def vm_parts(vm: VMRow, g: Glyphs, st: Styles, guide: str, lit: bool) -> list[Pa
     if vm.os:
         parts.append(Part(f"  {vm.os}", st("host-tree--dim"), drop=5))
     return parts
+
+
+def empty_row(note: str, width: int, st: Styles, g: Glyphs) -> list[Segment]:
+    """The line an empty tree shows in place of its rows: why it is empty."""
+    return fit([Part(f" {note}", st("host-tree--dim"), cut=True, least=10)], width, g.ellipsis)
