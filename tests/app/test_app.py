@@ -7,7 +7,7 @@ import json
 import pytest
 from kit.app import screen_text, settings_for, static_text, wait_for
 from kit.client import connected
-from kit.sim import model_view, simulator
+from kit.sim import simulator
 from textual import events
 
 from tui.app.app import HubtopApp
@@ -16,8 +16,6 @@ from tui.app.screens.details import DetailsScreen
 from tui.app.screens.event_detail import EventDetailScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.host_details import HostDetails
-from tui.live.feed import Feed
-from tui.live.replay import ReplaySource
 from tui.model.entities import hostname_of
 from tui.protocol.parse import Event
 from tui.settings import SecretStr
@@ -282,34 +280,6 @@ async def test_palette_offers_every_channel_toggle() -> None:
                 assert f"Toggle channel: {channel} (now on)" in names or f"Toggle channel: {channel} (now off)" in names
             assert not any(name.startswith("Toggle channel: global") for name in names)
             await pilot.press("q")
-
-
-async def test_export_is_a_recording_that_replays_to_what_the_screen_held(tmp_path) -> None:
-    async with simulator(rate=50, frozen=False) as sim:
-        app = HubtopApp(settings_for(sim), export_dir=tmp_path)
-        async with app.run_test(size=(120, 40)) as pilot:
-            await wait_for(pilot, lambda: app.monitor.feed.journal.received > 30, what="events")
-            sim.world.frozen = True  # the world holds still: what the app holds is what it exports
-            await pilot.pause(0.5)
-            with app.monitor.read() as live:
-                held = model_view(live.cluster)
-                received = len(live.journal)
-            await pilot.press("e")
-            await wait_for(pilot, lambda: app.last_export is not None, what="the export")
-            path = app.last_export
-            assert path.parent == tmp_path and path.name.endswith(".jsonl")
-            assert oct(path.stat().st_mode & 0o777) == "0o600"
-            text = path.read_text()
-            assert sim.token not in text
-            records = [json.loads(line) for line in text.splitlines()]
-            assert records[0]["k"] == "header" and records[0]["format"] == "hubtop-recording"
-            frames = [f for r in records if r["k"] == "frames" for f in r["frames"]]
-            assert len(frames) >= min(received, 30)
-            assert json.loads(frames[0])["message"].startswith("WebSocket connection established")
-            # replayed headless at full speed, it ends where the live model was
-            feed = Feed()
-            await ReplaySource(path, feed, speed=None).run()
-            assert model_view(feed.cluster) == held
 
 
 async def test_narrow_the_log_to_a_host_and_back() -> None:

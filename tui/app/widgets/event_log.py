@@ -9,7 +9,6 @@ from __future__ import annotations
 import bisect
 from datetime import UTC, datetime
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from textual import events
 from textual.binding import Binding
@@ -25,53 +24,8 @@ from ...protocol.parse import Event, Malformed, Note
 from ...protocol.text import clean
 from ..glyphs import UNICODE, Glyphs
 from .fit import Part, fit, highlight, shorten
+from .log_words import MESSAGE_WIDTH, SHORT_CHANNEL, entry_host_vm, pad, short_message
 from .virtual_list import VirtualList
-
-SHORT_CHANNEL = {
-    "orchestrator": "orch",
-    "health": "health",
-    "global": "global",
-    "system": "system",
-    "system_logs": "syslog",
-    "reverse_proxy": "rproxy",
-    "catalog_cache": "cache",
-    "job_manager": "jobs",
-    "stats": "stats",
-    "pdfm": "pdfm",
-    "auth": "auth",
-}
-
-
-def entry_host_vm(entry: Entry) -> tuple[str | None, str | None]:
-    if entry.__class__ is not Event:
-        return None, None
-    return entry.host_id, entry.vm_id
-
-
-#: short names for the messages, the same everywhere; none is cut (an unknown name is shown whole)
-SHORT_MESSAGE = {
-    "HOST_VM_STATE_CHANGED": "VM_STATE", "VM_STATE_CHANGED": "VM_STATE",
-    "HOST_VM_ADDED": "VM_ADDED", "HOST_VM_REMOVED": "VM_REMOVED", "HOST_VM_UPDATED": "VM_UPDATED",
-    "HOST_VM_UPTIME_CHANGED": "VM_UPTIME", "VM_UPTIME_CHANGED": "VM_UPTIME",
-    "HOST_VM_SNAPSHOTS_UPDATED": "VM_SNAPSHOTS", "VM_SNAPSHOTS_UPDATED": "VM_SNAPSHOTS",
-    "HOST_MAC_VMS_RUNNING_NOW": "MAC_VMS_RUNNING", "MAC_VMS_RUNNING_NOW": "MAC_VMS_RUNNING",
-    "HOST_HEALTH_UPDATE": "HEALTH", "HOST_WEBSOCKET_CONNECTED": "LINK_UP", "HOST_WEBSOCKET_DISCONNECTED": "LINK_DOWN",
-    "HOST_WEBSOCKET_DEGRADED": "LINK_DEGRADED", "HOST_STATS_UPDATE": "STATS", "HOST_LOGS_UPDATE": "HOST_LOG",
-    "HOST_CATALOG_CACHE_EVENT": "CACHE_EVENT", "HOST_REVERSE_PROXY_UPDATED": "PROXY_UPDATED",
-    "System Stats": "SYSTEM_STATS", "System Log": "SYSTEM_LOG",
-}
-MESSAGE_WIDTH = 15
-
-
-def short_message(channel: str, message: str) -> str:
-    if channel == "global" and message.startswith("WebSocket connection established"):
-        return "CONNECTED"
-    return SHORT_MESSAGE.get(message, clean(message, 80))
-
-
-def _pad(text: str, width: int) -> str:
-    """``text`` padded to ``width`` cells, and a space (a longer one keeps its length: names are never cut)."""
-    return text + " " * max(1, width - cell_len(text) + 1)
 
 
 class EventLog(VirtualList):
@@ -372,14 +326,14 @@ class EventLog(VirtualList):
                     self._summaries.clear()
                 text = self._summaries[entry.seq] = g.text(clean(summary(entry), 400))
             if wide:
-                parts.append(Part(_pad(SHORT_CHANNEL.get(entry.event_type, entry.event_type), 7),
+                parts.append(Part(pad(SHORT_CHANNEL.get(entry.event_type, entry.event_type), 7),
                                   st("event-log--channel"), drop=3))
             msg_style = st("event-log--duplicate") if entry.duplicate else st("event-log--message")
-            parts.append(Part(_pad(message, MESSAGE_WIDTH if wide else 13), msg_style))
+            parts.append(Part(pad(message, MESSAGE_WIDTH if wide else 13), msg_style))
             host_w = 22 if wide else 13
-            parts.append(Part(_pad(shorten(clean(host_label, 200), host_w, g.ellipsis), host_w), None, drop=2))
+            parts.append(Part(pad(shorten(clean(host_label, 200), host_w, g.ellipsis), host_w), None, drop=2))
             if wide:
-                parts.append(Part(_pad(shorten(clean(vm_label, 200), 20, g.ellipsis), 20), None, drop=1))
+                parts.append(Part(pad(shorten(clean(vm_label, 200), 20, g.ellipsis), 20), None, drop=1))
             elif vm_label:
                 text = f"{clean(vm_label, 200)}: {text}"
             parts.append(Part(text, st("event-log--summary"), cut=True, least=32))
