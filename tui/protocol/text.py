@@ -67,7 +67,7 @@ def clean(text: object, limit: int = FIELD_LIMIT) -> str:
         more = len(text) - limit
         text = text[:limit]
         return (_UNSAFE.sub(_visible, text) if _search(text) else text) + f"… (+{more:,} characters)"
-    if _search(text) is None:
+    if text.isprintable() or _search(text) is None:  # printable: nothing unsafe (see json_safe)
         return text
     return _UNSAFE.sub(_visible, text)
 
@@ -96,18 +96,18 @@ def json_safe(text: str) -> str:
     """JSON text with every unsafe character inside it written as a ``\\uXXXX`` escape: the same JSON value,
     still valid, and nothing a terminal acts on. Tab, LF and CR are left alone: in valid JSON they are
     whitespace between tokens (a raw one inside a string is not JSON)."""
-    if _UNSAFE_IN_JSON.search(text) is None:
+    # every unsafe character is one Python calls unprintable (a unit test checks it): the common case, a
+    # printable text, is decided at C speed without the regex (which costs ~15 ns a character)
+    if text.isprintable() or _UNSAFE_IN_JSON.search(text) is None:
         return text
     return _UNSAFE_IN_JSON.sub(_json_escape, text)
-
-
-_WHITESPACE_BREAKS = str.maketrans("", "", "\t\n\r")
 
 
 def json_line(raw: str) -> str:
     """A frame that parsed as JSON, as one safe line: the whitespace between its tokens that would break the
     line is dropped (tab, LF and CR cannot appear raw inside a JSON string, so nothing else changes) and
     unsafe characters are escaped. The result is the same JSON value, byte for byte where it was safe."""
+    raw = raw.rstrip("\r\n\t ")  # the real server ends every frame with a newline
     if "\n" in raw or "\r" in raw or "\t" in raw:
-        raw = raw.translate(_WHITESPACE_BREAKS)
+        raw = raw.replace("\n", "").replace("\r", "").replace("\t", "")
     return json_safe(raw)
