@@ -47,6 +47,29 @@ def test_size_is_configurable_and_seq_and_arrival_times_are_kept():
     assert Journal(0).size == 1
 
 
+def test_large_frames_are_bounded_by_bytes_and_the_rest_by_count():
+    j = Journal(size=100, bytes_budget=1_000_000)
+    big = json.dumps({"id": "x", "event_type": "orchestrator", "message": "HOST_LOGS_UPDATE",
+                      "body": {"host_id": "h", "log": {"level": "info", "message": "m" * 300_000, "time": ""}}})
+    small = [parse_frame(frame(n)) for n in range(50)]
+    for i in range(10):
+        item = parse_frame(big.replace('"id": "x"', f'"id": "big{i}"'))
+        assert isinstance(item, Event)
+        j.append(item)
+        for event in small[i * 5:(i + 1) * 5]:
+            j.append(event)
+    held = list(j.entries)
+    large = [e for e in held if len(e.raw) > 4096]
+    # at most three 300 KB frames fit a 1 MB budget: the older ones went early, small ones with them
+    assert len(large) == 3 and sum(len(e.raw) for e in large) <= 1_000_000
+    assert [e.id for e in large] == ["big7", "big8", "big9"]  # the newest kept, the oldest let go early
+    assert held[0].seq > 1 and held[-1].seq == 60
+    assert j.seq == 60 and j.received == 60  # counted, whatever was let go
+    for n in range(200):  # and ordinary frames are bounded by the count alone
+        j.append(parse_frame(frame(1000 + n)))
+    assert len(j.entries) == 100 and not [e for e in j.entries if len(e.raw) > 4096]
+
+
 def test_counters_by_channel_malformed_duplicates():
     j = Journal()
     c = Cluster()

@@ -31,6 +31,8 @@ from .vm_events import VM_MESSAGE, VMRules, vm_ids
 
 #: for isinstance on every stats frame (``int | float`` would build a union object each time)
 _NUMBER = (int, float)
+#: the classes of a figure a sparkline takes (a class test, not isinstance: a bool is not a figure)
+_NUMBERS = frozenset((int, float))
 #: the largest magnitude a sparkline takes, as a float: compared exactly with an int, however large
 _BIGGEST = float(DRAWABLE_MAX)
 #: the keys that make a HOST_STATS_UPDATE body a disk-space body (the host's whole stats channel is forwarded)
@@ -220,10 +222,14 @@ class EventRules(VMRules):
         return CHANGED_HOST
 
     def _on_stats(self, body, event: Event) -> int:
-        host = self._host(body["host_id"], event)
+        # a frame per host per second: the host looked up here, not through _host (the unknown case goes there)
+        host_id = body["host_id"]
+        host = self.hosts.get(host_id)
         if host is None:
+            self._host(host_id, event)  # unknown: asked about, never invented
             return NOTHING
-        self._dirty_hosts.add(host.id)
+        host.last_heard = event.received_at
+        self._dirty_hosts.add(host_id)
         stats = body["stats"]
         if not stats:  # a Go nil map: no figures
             return CHANGED_HOST
@@ -235,10 +241,10 @@ class EventRules(VMRules):
         host.stats = stats
         cpu = stats.get("cpu_percent")
         # only numbers a float can hold go into the sparklines (a chained comparison is False for NaN)
-        if isinstance(cpu, _NUMBER) and -_BIGGEST <= cpu <= _BIGGEST:
+        if cpu.__class__ in _NUMBERS and -_BIGGEST <= cpu <= _BIGGEST:
             host.cpu_history.append(float(cpu))
         mem = stats.get("memory_bytes")
-        if isinstance(mem, _NUMBER) and -_BIGGEST <= mem <= _BIGGEST:
+        if mem.__class__ in _NUMBERS and -_BIGGEST <= mem <= _BIGGEST:
             host.mem_history.append(float(mem))
         return CHANGED_HOST
 
@@ -261,10 +267,13 @@ class EventRules(VMRules):
         return CHANGED_HOST
 
     def _on_host_vm(self, body, event: Event) -> int:
-        host = self._host(body["host_id"], event)
+        host_id = body["host_id"]
+        host = self.hosts.get(host_id)  # a third of a busy feed: looked up here (the unknown case: _host)
         if host is None:
+            self._host(host_id, event)
             return NOTHING
-        self._dirty_hosts.add(host.id)
+        host.last_heard = event.received_at
+        self._dirty_hosts.add(host_id)
         return self._vm_event(host, VM_MESSAGE[event.message], body["event"], event)
 
     def _on_host_mac_vms(self, body, event: Event) -> int:

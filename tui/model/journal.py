@@ -2,8 +2,8 @@
 notes, with sequence numbers, arrival times and counters. Plain Python, no Textual.
 
 Bounded every way a server could grow it: entries (``size``), bytes of frame text kept (a hostile server's
-16 MiB frames do not make a 10,000-entry journal 160 GiB: past :data:`BYTES_BUDGET` the oldest entries go
-early), and the per-channel counters (at most :data:`MAX_CHANNELS` names, the rest counted as ``other``).
+16 MiB frames do not make a 10,000-entry journal 160 GiB: past :data:`BYTES_BUDGET` of large frames the
+oldest entries go early), and the per-channel counters (at most :data:`MAX_CHANNELS` names, the rest counted as ``other``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from typing import IO, Any
 from ..protocol.parse import Event, Malformed, Note
 
 DEFAULT_SIZE = 10_000
-#: the most bytes of frame text the journal keeps (an entry is ~1 KB: 10,000 of them are ~10 MB)
+#: the most bytes of large frames' text the journal keeps (an entry is ~1 KB: 10,000 of them are ~10 MB)
 BYTES_BUDGET = 64 * 1024 * 1024
+#: a frame this large or larger counts against BYTES_BUDGET; smaller ones are bounded by the entry count alone
+#: (10,000 of them at most 40 MiB)
+LARGE = 4096
 #: channel names counted one by one; any further name a server invents is counted as OTHER
 MAX_CHANNELS = 32
 OTHER = "other"
@@ -83,7 +86,9 @@ class Journal:
         self.gaps = 0
         self.suspected_losses = 0
         self.by_channel: Counter[str] = Counter()
+        #: bytes of the large frames held, and how many there are (frames under LARGE are bounded by the count)
         self._bytes = 0
+        self._large = 0
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -102,18 +107,22 @@ class Journal:
 
     def append(self, entry: Entry) -> Entry:
         """Add an entry (an event's typed body is released: the journal keeps events compact; readers use
-        :meth:`Event.typed_body`)."""
-        self.seq += 1
-        entry.seq = self.seq
+        :meth:`Event.typed_body`). At 20,000 events a second this is on the hot path: a frame of ordinary size
+        costs a few attribute updates; only large frames take the byte accounting's slow path."""
+        self.seq = seq = self.seq + 1
+        entry.seq = seq
         cls = entry.__class__
-        entries = self.entries
         if cls is Event:
-            entry.release()
+            entry.released = True  # what Event.release does, without the call
+            entry.body = None
             self.received += 1
             channel = entry.event_type
             by_channel = self.by_channel
-            if channel in by_channel or len(by_channel) < MAX_CHANNELS:
-                by_channel[channel] += 1
+            n = by_channel.get(channel)
+            if n is not None:
+                by_channel[channel] = n + 1
+            elif len(by_channel) < MAX_CHANNELS:
+                by_channel[channel] = 1
             else:
                 by_channel[OTHER] += 1
             if entry.duplicate:
@@ -133,13 +142,30 @@ class Journal:
                 if entry.kind is GapKind.LOSS:
                     self.suspected_losses += 1
             size = 0
-        if len(entries) == self.size:
-            self._bytes -= _size(entries[0])
-        entries.append(entry)
-        self._bytes += size
-        while self._bytes > self.bytes_budget and len(entries) > 1:  # rare: only huge frames get here
-            self._bytes -= _size(entries.popleft())
+        if size < LARGE and not self._large:  # the common case: the ring's own bound is enough
+            self.entries.append(entry)
+        else:
+            self._append_counted(entry, size)
         return entry
+
+    def _append_counted(self, entry: Entry, size: int) -> None:
+        """Append with large frames' bytes counted: past :data:`bytes_budget` the oldest entries go early."""
+        entries = self.entries
+        if len(entries) == self.size:
+            self._forget(entries[0])
+        entries.append(entry)
+        if size >= LARGE:
+            self._bytes += size
+            self._large += 1
+        while self._bytes > self.bytes_budget and len(entries) > 1:
+            self._forget(entries.popleft())
+
+    def _forget(self, entry: Entry) -> None:
+        cls = entry.__class__
+        size = len(entry.raw) if cls is Event else len(entry.excerpt) if cls is Malformed else 0
+        if size >= LARGE:
+            self._bytes -= size
+            self._large -= 1
 
     def get(self, seq: int) -> Entry | None:
         index = seq - self.first_seq
@@ -164,15 +190,6 @@ class Journal:
             "suspected_losses": self.suspected_losses,
             "by_channel": dict(sorted(self.by_channel.items())),
         }
-
-
-def _size(entry: Entry) -> int:
-    cls = entry.__class__
-    if cls is Event:
-        return len(entry.raw)
-    if cls is Malformed:
-        return len(entry.excerpt)
-    return 0
 
 
 # ------------------------------------------------------------------ export

@@ -90,7 +90,9 @@ class VMRules:
                 self._walk_gap(host, vm, ev, key)
             return LATE
         if kind == "state":
-            self._state_change(host, vm, ev, key, now, any(p.endswith("current_state") for p in event.problems))
+            problems = event.problems  # nearly always empty: no generator for it
+            self._state_change(host, vm, ev, key, now,
+                               bool(problems) and any(p.endswith("current_state") for p in problems))
         else:  # added or updated: a full record
             if new_vm is not None:
                 before = vm.state
