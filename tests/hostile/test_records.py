@@ -12,7 +12,7 @@ from kit.wire import HOST_A, host_record, vm_record
 
 from tui.model.cluster import Cluster
 from tui.model.verdict import Level, verdict
-from tui.protocol.records import HostRecord, VMRecord, read_records
+from tui.protocol.records import HostRecord, VMRecord, read_listing, read_records
 
 ODD = [None, 7, 1.5, True, "text", [1, None], {"x": [None]}, "16384 MiB"]
 FIELDS = [name for name in HostRecord.model_fields if name not in ("id", "state")]
@@ -27,8 +27,10 @@ def unhealthy(**fields) -> dict:
 
 
 def model(records: list, vms: list | None = None) -> Cluster:
-    hosts, problems, unreadable = read_records(HostRecord, records)
-    machines, vm_problems, _ = read_records(VMRecord, vms or [])
+    # as the client reads a listing: its JSON text, a record at a time; the same as reading the parsed list
+    hosts, problems, unreadable = read_listing(HostRecord, json.dumps(records).encode())
+    assert (hosts, problems, unreadable) == read_records(HostRecord, records)
+    machines, vm_problems, _ = read_listing(VMRecord, json.dumps(vms or []))
     cluster = Cluster()
     cluster.load_snapshot(hosts, machines, problems=problems + vm_problems)
     cluster.note_problems(problems + vm_problems, unreadable)
@@ -100,3 +102,21 @@ async def test_status_counts_an_unhealthy_host_whose_record_is_odd():
     doc = json.loads(run.out)
     assert doc["verdict"]["level"] == "CRITICAL" and doc["hosts"][0]["state"] == "unhealthy"
     assert "resources.memory_size" in doc["hosts"][0]["problems"]
+
+
+@pytest.mark.parametrize("text", ["", "nope", "[1, 2", "[{}] trailing", "[,]", "{\"a\": [1]"])
+def test_a_listing_that_is_not_json_says_so(text):
+    with pytest.raises(ValueError):
+        read_listing(HostRecord, text)
+
+
+@pytest.mark.parametrize(("text", "expected"), [("null", ([], [], 0)), ("[]", ([], [], 0)), (" [ ] ", ([], [], 0))])
+def test_empty_listings(text, expected):
+    assert read_listing(HostRecord, text) == expected
+
+
+def test_a_listing_that_is_not_a_list():
+    with pytest.raises(TypeError):
+        read_listing(HostRecord, '{"hosts": []}')
+    with pytest.raises(RecursionError):
+        read_listing(HostRecord, "[" + "[" * 100_000 + "]" * 100_000 + "]")

@@ -51,8 +51,9 @@ class Tick:
             if details.display and (second or key != details.key or (key is not None and (
                     key[1] in changes.hosts or (key[1], key[2]) in changes.vms))):
                 details.show_key(live.cluster, key, now)  # repaints only when what it shows changed
-            # the totals follow the tree: at once when hosts or VMs came or went, else once a second
-            info = self._status_info(live, second or changes.structure)
+            # the totals follow the tree: at once when hosts came or went (the first listing), else once a second
+            # (they walk every VM: not on every tick of a busy feed)
+            info = self._status_info(live, second or changes.hosts_changed)
             # the rows' counts and rates once a second; a subscription's change at once
             asked = (id(live.status), live.wanted_channels)
             rows = None

@@ -16,7 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..protocol.errors import ErrorKind, HubError, describe, for_status, redirected
 from ..protocol.models import HostRecord, LoginResponse, VMRecord
-from ..protocol.records import Listings, read_records
+from ..protocol.records import Listings, read_listing
 from ..settings import SecretStr, Settings, api_key_parts
 
 if TYPE_CHECKING:
@@ -230,9 +230,13 @@ class HubRest:
 
     async def _listing(self, kind: type, path: str, what: str) -> tuple[list, list[tuple[str, str]], int]:
         resp = await self._request("GET", path, what)
-        value = self._json(resp, what)
         try:
-            return read_records(kind, value)
+            return read_listing(kind, resp.body)  # a record at a time: never the whole listing as Python objects
+        except (ValueError, UnicodeDecodeError):
+            raise HubError(f"the {what} from {self.where} is not JSON; is this a Parallels DevOps server?",
+                           ErrorKind.PROTOCOL) from None
+        except RecursionError:
+            raise HubError(f"the {what} from {self.where} is nested too deeply to read", ErrorKind.PROTOCOL) from None
         except TypeError:
             raise HubError(f"the {what} from {self.where} is not a list", "protocol") from None
 
