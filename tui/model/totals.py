@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..protocol.text import clean
 from .describe import HEALTH_SYMBOL, LINK_SYMBOL, VM_SYMBOL
-from .entities import HEALTHY, UNHEALTHY, Host, Link
+from .entities import HEALTHY, UNHEALTHY, Link
 from .sorting import OK_RANK, SETTLED_STATES, host_trouble
 
 __all__ = ["Totals", "totals"]
@@ -95,17 +95,12 @@ def _most_first(counts: Counter) -> tuple[tuple[str, int], ...]:
 def totals(hosts) -> Totals:
     """The totals of ``hosts`` (a mapping id -> :class:`Host`, or a cluster)."""
     hosts = getattr(hosts, "hosts", hosts)
-    health: Counter = Counter()
-    links: Counter = Counter()
-    states: Counter = Counter()
-    problems = 0
-    host: Host
-    for host in hosts.values():
-        health["unknown" if host.health_unreadable else host.health] += 1
-        links[host.link] += 1
-        states.update(host.vm_counts())
-        if host_trouble(host) < OK_RANK:
-            problems += 1
+    every = hosts.values()
+    # one C-speed count per figure over 1,000 hosts and 20,000 VMs (the status bar asks once a second)
+    health: Counter = Counter("unknown" if h.health_unreadable else h.health for h in every)
+    links: Counter = Counter(h.link for h in every)
+    states: Counter = Counter(vm.state for h in every for vm in h.vms.values())
+    problems = sum(1 for h in every if host_trouble(h) < OK_RANK)
     busy = sum(n for state, n in states.items() if state not in SETTLED_STATES)
     return Totals(len(hosts), _most_first(health), _most_first(links), sum(states.values()), _most_first(states),
                   problems, busy)

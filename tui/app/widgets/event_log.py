@@ -74,6 +74,7 @@ class EventLog(VirtualList):
         #: the labels a row got when it was first copied: they stay (a VM removed later keeps its name here)
         self._labels: dict[int, tuple[str, str]] = {}
         self._asked = False
+        self._syncing = False
 
     # ------------------------------------------------------------------ rows <-> seqs
 
@@ -184,6 +185,26 @@ class EventLog(VirtualList):
             added = max(0, last - max(self.last_seq, first - 1)) if last else 0
             rows = len(journal)
         self.first_seq, self.last_seq = first, last
+        self._syncing = True
+        try:
+            self._follow(rows, added, old_cursor_seq, old_offset)
+        finally:
+            self._syncing = False
+        self._copy_window(journal, cluster)
+        # only the rows that read differently now: the new ones at the bottom, or every row when the oldest were
+        # dropped (each moved up); a scroll repaints the box's rows by itself, the border never
+        if previous_first != self._first_shown():
+            self.refresh(self.size.region)
+        elif rows > previous_rows:
+            top = self.scroll_offset.y
+            start = max(previous_rows, top)
+            stop = min(rows, top + self.size.height)
+            if stop > start:
+                self.refresh(Region(0, start - top, self.size.width, stop - start))
+        return added
+
+    def _follow(self, rows: int, added: int, old_cursor_seq: int | None, old_offset: int) -> None:
+        """The row count taken; following: the last row shown; held: the same row where it was on screen."""
         self.set_row_count(rows)
         if self.following:
             if rows:
@@ -197,18 +218,6 @@ class EventLog(VirtualList):
                 if index is not None:
                     self.set_reactive(VirtualList.cursor, index)
                     self.scroll_to(y=max(0, index - old_offset), animate=False, immediate=True)
-        self._copy_window(journal, cluster)
-        # only the rows that read differently now: the new ones at the bottom, or every row when the oldest were
-        # dropped (each moved up); a scroll repaints the box's rows by itself, the border never
-        if previous_first != self._first_shown():
-            self.refresh(self.size.region)
-        elif rows > previous_rows:
-            top = self.scroll_offset.y
-            start = max(previous_rows, top)
-            stop = min(rows, top + self.size.height)
-            if stop > start:
-                self.refresh(Region(0, start - top, self.size.width, stop - start))
-        return added
 
     def _first_shown(self) -> int:
         """The sequence number of the first row (a row's index moves when it changes)."""
@@ -249,7 +258,8 @@ class EventLog(VirtualList):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        self.covers(self.visible_range())
+        if not self._syncing:  # a sync scrolls and then copies the rows around the new place itself
+            self.covers(self.visible_range())
 
     @staticmethod
     def _label(entry: Entry, cluster: Cluster) -> tuple[str, str]:

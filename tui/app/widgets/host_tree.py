@@ -273,8 +273,8 @@ class HostTree(TreeBuild, VirtualList):
     def render_line(self, y: int) -> Strip:
         if not self.rows and y == 0 and self.empty_note:  # an empty tree says why, never a blank box
             width = self.scrollable_content_region.width
-            return Strip(empty_row(self.empty_note, width, self.style_for, self.glyphs)).crop_extend(
-                0, width, self.base_style)
+            segments = Segment.apply_style(empty_row(self.empty_note, width, self.style_for, self.glyphs), self.base_style)
+            return Strip(segments).crop_extend(0, width, self.base_style)
         strip = super().render_line(y)
         if self.stale:  # a frozen tree must not look live: every row dimmed, its colours kept
             strip = Strip(Segment.apply_style(list(strip), post_style=self.style_for("host-tree--stale")),

@@ -165,7 +165,7 @@ class VirtualList(ScrollView, can_focus=True):
             post = Style(bgcolor=cursor_style.bgcolor, bold=cursor_style.bold)
         # the widget's colours under every segment; neighbours of one style joined (fewer bytes to a terminal)
         strip = Strip(Segment.apply_style(segments, base, post))
-        return strip.crop_extend(0, width, base).simplify()
+        return strip.crop_extend(0, width, base + post if post is not None else base).simplify()  # the cursor: whole row
 
     def on_resize(self, event: events.Resize) -> None:
         self.virtual_size = Size(0, self._rows)
