@@ -1,7 +1,7 @@
 """What the app sends to the terminal when little happens (issue 14): nothing at all while nothing changes (the
 clock frozen, the feed quiet, ticks going on), and for one event the log's new row and the one tree row it
 changed, not the tree. Paints are counted where they happen: each pane's ``render_line`` (the Line API widgets)
-or ``render`` (the status bar, the details' body), wrapped on the app's own instances."""
+or ``render`` (the status bar), wrapped on the app's own instances."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ class Paints:
 
     def __init__(self, app) -> None:
         self.lines: dict[str, Counter] = {}
-        for name, widget in (("tree", app.host_tree), ("log", app.log_view), ("channels", app.channels)):
+        for name, widget in (("tree", app.host_tree), ("log", app.log_view), ("channels", app.channels),
+                             ("details", app.details)):
             self._wrap_lines(name, widget)
-        for name, widget in (("status", app.status_bar), ("details", app.details._body)):
+        for name, widget in (("status", app.status_bar),):
             self._wrap_render(name, widget)
 
     def _wrap_lines(self, name: str, widget) -> None:

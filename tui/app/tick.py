@@ -21,8 +21,10 @@ from .widgets.status_bar import StatusInfo
 if TYPE_CHECKING:
     from .app import HubtopApp
 
-#: how often the log follows the feed while nobody is at the keys (at the keys: every tick)
-LOG_WATCH_S = 1.0
+#: how often the log follows the feed while nobody is at the keys (at the keys: every tick). Every row moves
+#: when one is added, so each follow resends the box (Textual has no terminal scroll regions): every 2 s, a
+#: busy log costs a watcher over SSH half of what once a second does, and a key brings it back at once
+LOG_WATCH_S = 2.0
 #: a sync with nothing new from the model (the feed's changes stay for the tick)
 NO_CHANGES = Changes(set(), set(), False, set(), False)
 
@@ -39,7 +41,7 @@ class Tick:
         tick_at = time.monotonic()
         second = force or tick_at - self._last_clock >= 1.0
         # the log's box is the costliest repaint (every row moves when one is added): while nobody is at the
-        # keys it follows the feed once a second, a batch of rows drawn once
+        # keys it follows the feed every LOG_WATCH_S, a batch of rows drawn once
         log_due = force or self.interactive or tick_at - self._log_at >= LOG_WATCH_S
         with self.batch_update(), self.monitor.read() as live:
             changes = live.take_changes()

@@ -64,7 +64,8 @@ def legend(g: Glyphs) -> str:
         "turned off in the profile's notify table. The sort order, muted types, collapsed hosts, the panes and "
         "the theme are remembered per profile.\n"
         "The screen refreshes up to 10 times a second while keys are pressed, twice a second while the feed "
-        "changes things, and once a second when nothing happens (--refresh HZ caps it for slow links)."
+        "changes things (the event log every 2 seconds: a key brings it up to date at once), and once a second "
+        "when nothing happens (--refresh HZ caps it for slow links)."
     )
 
 

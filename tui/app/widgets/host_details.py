@@ -10,10 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.console import Group
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ...model.cluster import Cluster
 from ...model.describe import human_bytes, human_duration, human_mib, vm_summary
@@ -190,19 +194,35 @@ def vm_shown(cluster: Cluster, host_id: str, vm_id: str, now: float, g: Glyphs =
     return Shown(vm.label, tuple(rows), "", "recent events" if lines else "", lines)
 
 
-class HostDetails(VerticalScroll):
-    """Scrollable details pane. The app calls :meth:`show_key` under the feed lock."""
+class HostDetails(ScrollView, can_focus=True):
+    """Scrollable details pane. The app calls :meth:`show_key` under the feed lock.
+
+    What it shows is laid out into lines (Rich, at the pane's width) and painted with the Line API: a new
+    :class:`Shown` repaints only the lines that read differently (a host heard again changes one line, not the
+    pane), and nothing when it is the same."""
 
     DEFAULT_CLASSES = "details"
+    DEFAULT_CSS = """
+    HostDetails { overflow-x: hidden; overflow-y: auto; }
+    """
+    BINDINGS = [
+        Binding("up,k", "scroll_up", "Up", show=False),
+        Binding("down,j", "scroll_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.key: tuple[str, str, str] | None = None
-        self._body = Static("Select a host or VM", markup=False)
-        self._shown: Shown | None = None
+        self._shown: Shown | None = Shown("Select a host or VM", ())
+        self._lines: list[Strip] = []
+        self._width = 0
 
-    def compose(self):
-        yield self._body
+    @property
+    def text(self) -> str:
+        """What the pane shows, as plain text."""
+        return "\n".join(line.text.rstrip() for line in self._lines)
 
     def show_key(self, cluster: Cluster, key: tuple[str, str, str] | None, now: float) -> None:
         """Gather what the details of ``key`` show (copies); redraw only if that changed. Inside ``Monitor.read``."""
@@ -216,6 +236,49 @@ class HostDetails(VerticalScroll):
             shown = host_shown(host, now, g, utc) if host else Shown("this host is gone", ())
         else:
             shown = vm_shown(cluster, key[1], key[2], now, g, utc)
-        if shown != self._shown:
+        if shown != self._shown or not self._lines:
             self._shown = shown
-            self._body.update(render(shown))
+            self._lay_out(repaint_all=False)
+
+    def _lay_out(self, repaint_all: bool) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or self._shown is None:
+            return
+        self._width = width
+        console = self.app.console
+        options = console.options.update_width(width)
+        style = self.rich_style
+        lines = [Strip(Segment.apply_style(line, style)).crop_extend(0, width, style).simplify()
+                 for line in console.render_lines(render(self._shown), options, pad=False)]
+        old = self._lines
+        self._lines = lines
+        if len(lines) != len(old) or repaint_all:
+            self.virtual_size = Size(0, len(lines))
+            self.refresh()
+            return
+        top = self.scroll_offset.y
+        for y, (a, b) in enumerate(zip(old, lines, strict=True)):
+            if a != b and 0 <= y - top < self.size.height:  # only the lines that read differently
+                self.refresh(Region(0, y - top, self.size.width, 1))
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.scrollable_content_region.width != self._width:
+            self._lay_out(repaint_all=True)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        if self._lines:
+            self.call_after_refresh(self._lay_out, True)  # a theme's colours: drawn again
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if 0 <= index < len(self._lines):
+            return self._lines[index].crop_extend(0, width, self.rich_style)
+        return Strip.blank(width, self.rich_style)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_relative(y=-1, animate=False)
+
+    def action_scroll_down(self) -> None:
+        self.scroll_relative(y=1, animate=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from ...protocol.text import clean
@@ -62,10 +63,17 @@ class StatusBar(Widget):
             for state in self.glyphs.state:
                 self.set_class(info.state == state, f"-{state}")
         before = self.rows_for(self.size.width or 80)
+        old = self._text.plain.split("\n")
         self._last = info
         self._parts = self.parts(info, self.glyphs)
         self._text = self._lay_out(self.size.width or 200)
-        self.refresh()
+        new = self._text.plain.split("\n")
+        if len(new) == len(old) and self.size.width:  # only the rows that read differently (the counts' row)
+            for y, (a, b) in enumerate(zip(old, new, strict=True)):
+                if a != b:
+                    self.refresh(Region(0, y, self.size.width, 1))
+        else:
+            self.refresh()
         return self.rows_for(self.size.width or 80) != before
 
     @property
