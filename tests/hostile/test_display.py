@@ -21,6 +21,15 @@ from tui.protocol.parse import Event
 from tui.settings import SecretStr, Settings
 
 
+def rendered(renderable, width: int) -> str:
+    """A Rich renderable laid out at ``width``, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
 def _walk_list(widget) -> list[str]:
     """Every row of a virtual list, as drawn, scrolling through it."""
     rows = []
@@ -52,7 +61,8 @@ async def test_nothing_raw_and_no_markup_reaches_the_screen(tmp_path):
                 app.host_tree.set_cursor(index)
                 await pilot.pause(0.05)
                 app.refresh_from_model()
-                seen.setdefault("details", []).append(static_text(app.details._body, width=120))
+                seen.setdefault("details", []).append(rendered(app.details.renderable, width=120))
+                seen.setdefault("details pane", []).append(app.details.text)
             log = app.log_view
             for index in range(log.row_count()):  # every entry's full JSON dialog
                 entry = log.entry_at(index)

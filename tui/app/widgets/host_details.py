@@ -220,6 +220,11 @@ class HostDetails(ScrollView, can_focus=True):
         self._width = 0
 
     @property
+    def renderable(self) -> Group:
+        """What the pane shows, as a Rich renderable (every value plain text): to lay out at another width."""
+        return render(self._shown or Shown("", ()))
+
+    @property
     def text(self) -> str:
         """What the pane shows, as plain text."""
         return "\n".join(line.text.rstrip() for line in self._lines)
