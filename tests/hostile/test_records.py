@@ -12,7 +12,8 @@ from kit.wire import HOST_A, host_record, vm_record
 
 from tui.model.cluster import Cluster
 from tui.model.verdict import Level, verdict
-from tui.protocol.records import HostRecord, VMRecord, read_listing, read_records
+from tui.protocol.listing import read_listing
+from tui.protocol.records import HostRecord, VMRecord, read_records
 
 ODD = [None, 7, 1.5, True, "text", [1, None], {"x": [None]}, "16384 MiB"]
 FIELDS = [name for name in HostRecord.model_fields if name not in ("id", "state")]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -262,54 +260,6 @@ def read_records(kind: type[BaseModel], values: Any) -> tuple[list[Any], list[tu
         else:
             out.append(record)
     return out, problems, unreadable
-
-
-def read_listing(kind: type[BaseModel], data: bytes | bytearray | str) -> tuple[list[Any], list[tuple[str, str]], int]:
-    """A listing's JSON text read a record at a time, as :func:`read_records` reads it, without ever holding all
-    of it as Python objects: the real server's VM records carry every prlctl setting (20,000 VMs are ~90 MB of
-    JSON, which ``json.loads`` makes a dict tree several times that size, held until the last record is read).
-    Each element is decoded, read into its record and let go before the next. Raises ``ValueError`` for text
-    that is not JSON, ``TypeError`` for JSON that is not a list, ``RecursionError`` for nesting too deep."""
-    text = data if isinstance(data, str) else bytes(data).decode("utf-8")
-    decode = _DECODER.raw_decode
-    end = len(text)
-    i = _skip(text, 0)
-    if i >= end or text[i] != "[":
-        return read_records(kind, json.loads(text))  # null, an object, a number: small, and read as before
-    adapter = _adapter(kind).validate_python
-    out: list[Any] = []
-    problems: list[tuple[str, str]] = []
-    unreadable = 0
-    i = _skip(text, i + 1)
-    if i < end and text[i] == "]":
-        return out, problems, unreadable
-    while True:
-        value, i = decode(text, i)
-        try:
-            out.append(adapter(value))
-        except (ValidationError, RecursionError):
-            record, fields = read_record(kind, value)
-            key = _record_id(value)
-            problems.extend((key, name) for name in fields)
-            if record is None:
-                unreadable += 1
-            else:
-                out.append(record)
-        i = _skip(text, i)
-        if i < end and text[i] == ",":
-            i = _skip(text, i + 1)
-            continue
-        if i < end and text[i] == "]" and _skip(text, i + 1) == end:
-            return out, problems, unreadable
-        raise ValueError("not a JSON list")
-
-
-_DECODER = json.JSONDecoder()
-_SPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _skip(text: str, i: int) -> int:
-    return _SPACE.match(text, i).end()  # type: ignore[union-attr]
 
 
 def _record_id(value: Any) -> str:

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import TypeAdapter, ValidationError
 
 from ..protocol.errors import ErrorKind, HubError, describe, for_status, redirected
+from ..protocol.listing import ListingReader
 from ..protocol.models import HostRecord, LoginResponse, VMRecord
-from ..protocol.records import Listings, read_listing
+from ..protocol.records import Listings
 from ..settings import SecretStr, Settings, api_key_parts
 
 if TYPE_CHECKING:
@@ -29,11 +30,13 @@ ERROR_BODY_MAX = 64 * 1024
 
 @dataclass(slots=True)
 class Answer:
-    """A whole HTTP answer: status, body, and where a redirect pointed."""
+    """A whole HTTP answer: status, body, and where a redirect pointed; ``received`` counts the body's bytes
+    (also those handed to a sink as they came)."""
 
     status: int
     body: bytes | bytearray
     location: str | None
+    received: int = 0
 
     @property
     def text(self) -> str:
@@ -110,9 +113,10 @@ class HubRest:
     # ------------------------------------------------------------------ plumbing
 
     async def _request(self, method: str, path: str, what: str, *, json_body: Any = None, auth: bool = True,
-                       retry_auth: bool = True) -> Answer:
+                       retry_auth: bool = True, sink: ListingReader | None = None) -> Answer:
         """One request, whole: the answer and its body within ``timeout`` seconds (not per read: a server
-        that drips a byte at a time is cut off too), and a body of at most ``max_body`` bytes."""
+        that drips a byte at a time is cut off too), and a body of at most ``max_body`` bytes. With a ``sink``,
+        a successful answer's body goes to it as it arrives instead of into ``Answer.body``."""
         import httpx
 
         headers = self.auth.headers() if auth else {}
@@ -124,15 +128,26 @@ class HubRest:
                 async with client.stream(method, path, json=json_body, headers=headers) as resp:
                     answer.status, answer.location = resp.status_code, resp.headers.get("location")
                     # an error body is only read for its sentence: a little of it is enough
-                    await self._read(resp, what, answer, whole=resp.status_code < 300)
+                    await self._read(resp, what, answer, whole=resp.status_code < 300, sink=sink)
         except TimeoutError:
+            # the cancelled read's frames live on in a reference cycle (asyncio.timeout's exception and its
+            # traceback) until a full collection, which a busy feed rarely runs: not with megabytes of body
+            came, answer.body = answer.received, b""
+            if sink is not None:
+                sink.abandon()
             if answer.status:
                 raise HubError(f"the {what} from {self.where} did not arrive in full within {timeout:g} s "
-                               f"(--timeout; {len(answer.body):,} bytes came)", ErrorKind.TIMEOUT) from None
+                               f"(--timeout; {came:,} bytes came)", ErrorKind.TIMEOUT) from None
             raise HubError(f"{self.where} did not answer the {what} in {timeout:g} s", ErrorKind.TIMEOUT) from None
         except httpx.TimeoutException:
+            answer.body = b""
+            if sink is not None:
+                sink.abandon()
             raise HubError(f"{self.where} did not answer the {what} in {timeout:g} s", ErrorKind.TIMEOUT) from None
         except httpx.HTTPError as exc:
+            answer.body = b""
+            if sink is not None:
+                sink.abandon()
             cause = exc.__cause__ or exc.__context__ or exc
             while cause.__cause__ is not None or cause.__context__ is not None:
                 nxt = cause.__cause__ or cause.__context__
@@ -146,7 +161,8 @@ class HubRest:
         status = answer.status
         if status == 401 and auth and retry_auth and self.auth.can_login:
             await self.login()
-            return await self._request(method, path, what, json_body=json_body, auth=auth, retry_auth=False)
+            return await self._request(method, path, what, json_body=json_body, auth=auth, retry_auth=False,
+                                       sink=sink)
         if 300 <= status < 400:
             raise redirected(self.where, what, status, self.settings.api_base + path, answer.location)
         if status >= 400:
@@ -154,23 +170,34 @@ class HubRest:
                              has_credentials=not auth or self.settings.has_credentials() or bool(self.auth.token)) from None
         return answer
 
-    async def _read(self, resp: httpx.Response, what: str, answer: Answer, *, whole: bool) -> None:
-        """The body into ``answer.body``, stopped at ``max_body`` (an error), or quietly at ``ERROR_BODY_MAX``
-        when not ``whole``."""
+    async def _read(self, resp: httpx.Response, what: str, answer: Answer, *, whole: bool,
+                    sink: ListingReader | None = None) -> None:
+        """The body into ``answer.body`` (or, ``whole`` and with a ``sink``, to the sink as it arrives), stopped
+        at ``max_body`` (an error), or quietly at ``ERROR_BODY_MAX`` when not ``whole``."""
         cap = self.settings.max_body if whole else ERROR_BODY_MAX
         length = resp.headers.get("content-length", "")
         if whole and length.isdigit() and int(length) > cap:
             raise self._too_big(what)
+        if whole and sink is not None:
+            async for chunk in resp.aiter_bytes():  # decoded: the cap holds for a compressed body too
+                answer.received += len(chunk)
+                if answer.received > cap:
+                    raise self._too_big(what)
+                sink.feed(chunk)
+            return
         body = bytearray()
-        async for chunk in resp.aiter_bytes():  # decoded: the cap holds for a compressed body too
-            body += chunk
-            answer.body = body
-            if len(body) > cap:
-                if not whole:
-                    answer.body = bytes(body[:cap])
-                    return
-                raise self._too_big(what)
-        answer.body = body  # json.loads takes it as it is: no copy of a 200 MB listing
+        try:
+            async for chunk in resp.aiter_bytes():
+                body += chunk
+                answer.body, answer.received = body, len(body)
+                if len(body) > cap:
+                    if not whole:
+                        answer.body = bytes(body[:cap])
+                        return
+                    raise self._too_big(what)
+            answer.body = body  # json.loads takes it as it is: no copy of a large body
+        finally:
+            del body  # this frame may outlive a failed read in a traceback: without the body
 
     def _too_big(self, what: str) -> HubError:
         cap = self.settings.max_body
@@ -226,12 +253,14 @@ class HubRest:
         finally:  # one failed: the other is not left running (and reading) behind it
             for call in calls:
                 call.cancel()
+            calls.clear()  # nor its listing kept by this frame, should a traceback keep the frame
         return Listings(hosts, vms, host_problems + vm_problems, unreadable)
 
     async def _listing(self, kind: type, path: str, what: str) -> tuple[list, list[tuple[str, str]], int]:
-        resp = await self._request("GET", path, what)
+        reader = ListingReader(kind)  # a record at a time as the text arrives: never the whole listing held
         try:
-            return read_listing(kind, resp.body)  # a record at a time: never the whole listing as Python objects
+            await self._request("GET", path, what, sink=reader)
+            return reader.close()
         except (ValueError, UnicodeDecodeError):
             raise HubError(f"the {what} from {self.where} is not JSON; is this a Parallels DevOps server?",
                            ErrorKind.PROTOCOL) from None
