@@ -29,7 +29,7 @@ from kit.raw import free_port
 from kit.sim import RecordedSimulator, assert_model_is, haunt, quiet_simulator, settings_for
 from kit.threads import ServerThread
 from kit.wait import wait_until
-from kit.wire import HOST_A
+from kit.wire import HOST_A, frame
 
 from tui.protocol.parse import Event
 from tui.settings import SecretStr
@@ -318,6 +318,36 @@ async def test_a_burst_of_2048_frames_is_absorbed_and_marked_as_a_possible_loss(
             h: int(v) for h, v in last_cpu.items()}
         c = counters_add_up(feed)
         assert c["received"] == 1 + 2048 == sim.sent_counts[client.client_id] and c["applied"] == c["received"]
+
+
+async def test_the_resync_after_a_loss_waits_until_the_flood_drains(hub: HubServer):
+    """While frames keep coming without a pause the server's queue is still overflowing: listings taken then
+    would be stale at once (and reading them competes with the flood). The resync the full flush asked for is
+    taken once the burst ends, and it settles the model."""
+    standard_world(hub)
+    flood_ended = ("MARK", "the flood ended", {})
+
+    async def script(conn: Conn) -> None:
+        await asyncio.sleep(0.3)  # live, and past the first pause: counting has begun
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 1.5
+        i = 0
+        while loop.time() < end:  # ~1.5 s of frames, never 30 ms apart
+            for _ in range(300):
+                await conn.send(frame("orchestrator", "HOST_STATS_UPDATE", {"host_id": HOST_A, "stats": {
+                    "cpu_percent": i % 90}}, id=f"flood-{i:058d}"))
+                i += 1
+            await asyncio.sleep(0.005)
+        hub.requests.append(flood_ended)
+
+    hub.script = script
+    async with feeding(fast_settings(hub.url), collect=False) as (client, feed, _):
+        await wait_until(lambda: feed.resyncs == 1, timeout=20, what="the resync after the flood")
+        listings = [n for n, (method, path, _) in enumerate(hub.requests) if path.endswith("/orchestrator/machines")]
+        assert len(listings) == 2  # the snapshot, then the one resync
+        assert listings[0] < hub.requests.index(flood_ended) < listings[1]
+        assert feed.journal.suspected_losses >= 1 and [g.kind for g in gaps(feed)][-1] == "resync"
+        assert feed.cluster.hosts[HOST_A].stats["cpu_percent"] is not None
 
 
 async def test_the_export_holds_every_frame_in_arrival_order(hub: HubServer, tmp_path):

@@ -118,6 +118,7 @@ class Repair:
             # resyncs asked for soon after the last one double the wait before the next (a storm costs little)
             recent = loop.time() - self._resync_last < 2 * self._resync_gap
             self._resync_gap = min(RESYNC_MAX_S, self._resync_gap * 2) if recent else RESYNC_MIN_S
+            await self._drained()
             self._resync_last = loop.time()
             since = time.time()
             try:
@@ -130,6 +131,14 @@ class Repair:
             reason, self._resync_reason = self._resync_reason, None
             if reason is None:
                 return
+
+    async def _drained(self) -> None:
+        """Wait while frames keep coming without a pause (at most :data:`RESYNC_MAX_S`): a server whose queue
+        is still overflowing keeps dropping, so listings taken now would be stale at once, and reading them
+        competes with the flood (20,000 real VM records are ~90 MB). Once the burst ends they settle it."""
+        deadline = time.monotonic() + RESYNC_MAX_S
+        while (now := time.monotonic()) < deadline and now - self._burst_at < BURST_GAP_S:
+            await asyncio.sleep(BURST_GAP_S)
 
     def _learned_id(self, client_id: str) -> None:
         """The client id arrived (the answer to a ``client-id`` request): unsubscribing works again."""
