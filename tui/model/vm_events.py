@@ -4,6 +4,7 @@ server's own, which have no listing). The VM half of :class:`~tui.model.events.E
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING
 
 from .entities import UNKNOWN, VM, Host
@@ -124,7 +125,8 @@ class VMRules:
         vm.state = new_state
         vm.state_ts = key
         vm.last_change = host.changed_at = now
-        vm.note(now, f"{vm.previous_state or '?'} → {new_state}")
+        # a few dozen distinct texts across a fleet: one string each, not one per note (20,000 VMs keep 12)
+        vm.note(now, sys.intern(f"{vm.previous_state or '?'} → {new_state}"))
 
     def _walk_gap(self, host: Host, vm: VM, ev, key: str) -> None:
         """A late state change may be one of the steps an unsure VM is missing: walk the gap with it; when
