@@ -110,3 +110,19 @@ async def test_a_light_theme_keeps_muted_text_dimmer_than_text() -> None:
         assert abs(muted.brightness - background.brightness) > 0.25
         assert abs(muted.brightness - background.brightness) < abs(text.brightness - background.brightness)
         assert muted.a == 1.0
+
+
+async def test_rows_a_resize_brings_into_the_log_are_drawn_at_once() -> None:
+    """Growing from 80x24 to 200x60 shows three times the log rows: the new ones are copied and drawn in the same
+    moment, never left as placeholders until the log's next follow (up to 2 s later while nobody types)."""
+    app = seeded_app(hosts=12, vms=6, steps=200)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.resize_terminal(200, 60)
+        for _ in range(3):
+            await pilot.pause()
+        log = app.log_view.region
+        rows = [t.strip() for t in screen_characters(app)]
+        assert app.log_view.size.height >= 15 and log.width == 200
+        assert "…" not in rows, rows.count("…")
+        assert sum(1 for t in rows if re.match(r"\d\d:\d\d:\d\d", t)) >= app.log_view.size.height - 1

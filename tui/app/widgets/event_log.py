@@ -244,7 +244,10 @@ class EventLog(VirtualList):
             window[seq] = (entry, *named)
         if len(labels) > 4 * journal.size:  # forget the labels of entries long gone
             self._labels = {seq: pair for seq, pair in labels.items() if seq >= journal.first_seq}
-        self._window, self._window_range, self._asked = window, span, False
+        self._window, self._window_range = window, span
+        if self._asked:  # rows were drawn as placeholders while these copies were asked for: draw them again
+            self.refresh(self.size.region)
+        self._asked = False
 
     def covers(self, rows: range) -> bool:
         """Whether the copies cover ``rows``; if not, ask the app for a sync (once)."""
