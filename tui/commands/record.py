@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import time
 
 from ..protocol.errors import HubError
 from ..settings import Settings
-from .common import EXIT_UNKNOWN, tell
+from .common import EXIT_UNKNOWN, stop_client, tell
 
 MB = 1_000_000
 
@@ -73,10 +72,7 @@ async def _record(settings: Settings, args: argparse.Namespace) -> int:
         code = EXIT_UNKNOWN
     finally:
         stopper.cancel()
-        await client.aclose()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, HubError):
-            await task
+        await stop_client(client, task)
         writer.close()
         parts = f" in {len(writer.paths)} parts ({writer.paths[0]} ... {writer.paths[-1]})" \
             if len(writer.paths) > 1 else f" to {writer.paths[0]}"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 from datetime import datetime
 
 from ..protocol.errors import HubError
 from ..settings import Settings
-from .common import EXIT_UNKNOWN, quiet_stdout, tell
+from .common import EXIT_UNKNOWN, quiet_stdout, stop_client, tell
 
 
 async def collect_status(settings: Settings, wait: float = 0.0):
@@ -42,10 +41,7 @@ async def collect_status(settings: Settings, wait: float = 0.0):
         return feed, client_id, subs, client, lost
     finally:
         connected.cancel()
-        await client.aclose()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, HubError):
-            await task
+        await stop_client(client, task)
 
 
 def _lost(feed, status, settings: Settings) -> list:

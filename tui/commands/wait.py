@@ -14,7 +14,6 @@ authenticate.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
 import time
@@ -30,7 +29,7 @@ from ..protocol.errors import HubError
 from ..protocol.items import ConnState, Loss, Snapshot
 from ..protocol.text import clean
 from ..settings import Settings
-from .common import EXIT_UNKNOWN, quiet_stdout, tell
+from .common import EXIT_UNKNOWN, quiet_stdout, stop_client, tell
 
 EXIT_REACHED, EXIT_TIMEOUT, EXIT_AMBIGUOUS = 0, 1, 2
 #: the most candidates an ambiguous name lists
@@ -205,10 +204,7 @@ async def _wait(settings: Settings, target: Target, timeout: float, as_json: boo
             _print_json(target, outcome, started)
         return EXIT_TIMEOUT
     finally:
-        await client.aclose()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, HubError):
-            await task
+        await stop_client(client, task)
 
 
 def wait(settings: Settings, target: Target, *, timeout: float = 300.0, as_json: bool = False) -> int:
