@@ -35,19 +35,21 @@ def vms(*recs: dict) -> list[VMRecord]:
     return [VMRecord.model_validate(r) for r in recs]
 
 
+def two_hosts_listing() -> tuple[list[HostRecord], list[VMRecord]]:
+    """The listings :func:`two_hosts` is loaded from."""
+    return (hosts(host_record(HOST_A, "mac-mini-01.local", description="build farm"),
+                  host_record(HOST_B, "mac-studio-02.local", state="unhealthy")),
+            vms(vm_record("vm-1", HOST_A, "ci-runner-1", "running", "macosx"),
+                vm_record("vm-2", HOST_A, "ci-runner-2", "stopped", "ubuntu"),
+                vm_record("vm-3", HOST_B, "win-builder", "suspended", "win-11")))
+
+
 def two_hosts() -> Cluster:
     """The model of the cluster tests: HOST_A ``mac-mini-01.local`` ("build farm", healthy) with ``ci-runner-1``
     (running, macOS) and ``ci-runner-2`` (stopped, ubuntu), HOST_B ``mac-studio-02.local`` (unhealthy) with
     ``win-builder`` (suspended, win-11); loaded at 500.0, its changes taken."""
     c = Cluster()
-    n = c.load_snapshot(
-        hosts(host_record(HOST_A, "mac-mini-01.local", description="build farm"),
-              host_record(HOST_B, "mac-studio-02.local", state="unhealthy")),
-        vms(vm_record("vm-1", HOST_A, "ci-runner-1", "running", "macosx"),
-            vm_record("vm-2", HOST_A, "ci-runner-2", "stopped", "ubuntu"),
-            vm_record("vm-3", HOST_B, "win-builder", "suspended", "win-11")),
-        now=500.0,
-    )
+    n = c.load_snapshot(*two_hosts_listing(), now=500.0)
     assert n == 5
     c.take_changes()
     return c

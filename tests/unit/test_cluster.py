@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from kit.model import ev, hosts, two_hosts, vms
+from kit.model import ev, hosts, two_hosts, two_hosts_listing, vms
 from kit.wire import HOST_A, HOST_B, host_record, vm_record
 from rich.console import Console
 
@@ -52,14 +52,7 @@ def test_snapshot_reports_structure_and_dirty_hosts():
 
 
 def test_same_snapshot_again_changes_nothing(cluster):
-    n = cluster.load_snapshot(
-        hosts(host_record(HOST_A, "mac-mini-01.local", description="build farm"),
-              host_record(HOST_B, "mac-studio-02.local", state="unhealthy")),
-        vms(vm_record("vm-1", HOST_A, "ci-runner-1", "running", "macosx"),
-            vm_record("vm-2", HOST_A, "ci-runner-2", "stopped", "ubuntu"),
-            vm_record("vm-3", HOST_B, "win-builder", "suspended", "win-11")),
-        now=600.0,
-    )
+    n = cluster.load_snapshot(*two_hosts_listing(), now=600.0)
     assert n == 0
 
 
